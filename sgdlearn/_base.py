@@ -1,0 +1,459 @@
+"""The estimator glue shared by every sgdlearn estimator.
+
+:class:`BaseSGDEstimator` validates parameters and data, builds the network,
+optimizer, schedule and objective, calls the training loop, reports to
+scikit-learn callbacks, raises the divergence error and the
+``ConvergenceWarning``, and sets the fitted attributes. A fit works on a copy
+of the training state and commits it only at the end: a fit that raises
+leaves a fitted estimator exactly as it was.
+
+Subclasses add their model and loss: the hooks are the methods that raise
+``NotImplementedError`` below.
+"""
+
+import copy
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.callback import CallbackSupportMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._activations import ACTIVATIONS
+from ._losses import LOSS_BY_OUTPUT
+from ._networks import Layout, Network, predict_raw
+from ._objective import Objective
+from ._optimizers import make_optimizer
+from ._penalties import make_penalty
+from ._schedules import make_schedule
+from ._training import (
+    Dataset,
+    LoopConfig,
+    TrainingState,
+    Validation,
+    train_epochs,
+    train_lbfgs,
+)
+
+STOCHASTIC_SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
+
+# Attributes that scikit-learn's callback machinery keeps on the estimator
+# during fit; they survive the rollback of a failed fit.
+_CALLBACK_ATTRIBUTES = ("_callback_fit_ctx", "_skl_callbacks_to_teardown")
+
+
+@contextmanager
+def _rollback_on_error(estimator):
+    """Restore the estimator's attributes if the block raises."""
+    saved = dict(estimator.__dict__)
+    try:
+        yield
+    except BaseException:
+        kept = {k: estimator.__dict__[k] for k in _CALLBACK_ATTRIBUTES if k in estimator.__dict__}
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        estimator.__dict__.update(kept)
+        raise
+
+
+class _EpochCallbacks:
+    """Reports each epoch (L-BFGS: iteration) to scikit-learn callbacks as a sub-task."""
+
+    def __init__(self, estimator, context, X, y, metadata, attributes):
+        self._estimator = estimator
+        self._context = context
+        self._kwargs = {"X": X, "y": y, "metadata": metadata}
+        self._attributes = attributes
+        self._task = None
+
+    def epoch_begin(self, state):
+        self._task = self._context.subcontext(task_name="epoch")
+        self._task.call_on_fit_task_begin(
+            estimator=self._estimator,
+            reconstruction_attributes=lambda: self._attributes(state),
+            **self._kwargs,
+        )
+
+    def epoch_end(self, state):
+        task, self._task = self._task, None
+        return task.call_on_fit_task_end(
+            estimator=self._estimator,
+            reconstruction_attributes=lambda: self._attributes(state),
+            **self._kwargs,
+        )
+
+    def close(self):
+        """End a sub-task that was begun but never ran (L-BFGS's last one)."""
+        if self._task is not None:
+            self._task.call_on_fit_task_end(estimator=self._estimator)
+            self._task = None
+
+
+class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
+    """Shared fit / partial_fit / predict machinery. Not for direct use."""
+
+    _parameter_constraints = {
+        "solver": [StrOptions({"sgd", "adagrad", "rmsprop", "adam", "lbfgs"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_size": [StrOptions({"auto", "full"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "rho": [Interval(Real, 0, 1, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+    }
+
+    # -- hooks for subclasses -------------------------------------------------
+
+    _dropout_input = True  # linear models drop inputs, MLPs hidden units
+
+    def _hidden_layer_sizes(self):
+        return ()
+
+    def _activation_name(self):
+        return "identity"
+
+    def _weight_init_scheme(self):
+        return "zeros"
+
+    def _max_fun(self):
+        return 15000
+
+    def _encode_targets(self, y, dtype, *, known=None, classes=None):
+        """(Y, encoding): 2-D targets in ``dtype`` and the attributes describing them.
+
+        ``encoding`` (``classes_``, ``n_outputs_``…) is committed with the fit;
+        ``known`` is the encoding of the fit being continued or of the
+        training data (for validation targets), ``classes`` the argument of
+        a first ``partial_fit``.
+        """
+        raise NotImplementedError
+
+    def _class_weight_factor(self, y, encoding, incremental):
+        """Per-sample class weights multiplying sample_weight (None: all 1)."""
+        return None
+
+    def _make_loss(self, encoding):
+        """The loss of the output named by ``encoding["out_activation_"]``."""
+        return LOSS_BY_OUTPUT[encoding["out_activation_"]]()
+
+    def _score_raw(self, raw, Y, sample_weight, encoding):
+        """Validation score (higher is better) of raw outputs against encoded Y."""
+        raise NotImplementedError
+
+    def _model_attributes(self, layout, theta):
+        """Public parameter attributes (coef_, coefs_…) as copies out of θ."""
+        raise NotImplementedError
+
+    def _layers(self):
+        """Per-layer (coefs, intercepts) lists from the public attributes."""
+        raise NotImplementedError
+
+    def _fit_intercept(self):
+        return True
+
+    def _start_intercept(self, state, layout, loss, Y, sample_weight):
+        """Linear models start the intercept at the link of the mean target."""
+
+    # -- fit ---------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+        """Fit the model to X, y by minimising the objective.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 data is trained in float32.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values (class labels for classifiers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights s_i of the objective; None means 1.
+        X_val, y_val : array-like, default=None
+            A validation set used for early stopping and for
+            ``validation_scores_`` and ``validation_loss_curve_`` instead of a
+            random hold-out of the training data.
+        sample_weight_val : array-like of shape (n_val_samples,), default=None
+            Weights of the validation samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        validation = (X_val, y_val, sample_weight_val)
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together.")
+        return self._fit(X, y, sample_weight, validation=validation, incremental=False)
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        if self.early_stopping:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it runs one "
+                "epoch per call. Use fit(..., X_val=..., y_val=...) or stop the "
+                "stream yourself."
+            )
+        return self._fit(X, y, sample_weight, validation=None, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, *, validation, incremental, classes=None):
+        with _rollback_on_error(self):
+            return self._fit_atomic(X, y, sample_weight, validation, incremental, classes)
+
+    def _fit_atomic(self, X, y, sample_weight, validation, incremental, classes):
+        old_state = getattr(self, "_state", None)
+        continuing = old_state is not None and (incremental or self.warm_start)
+        X, y = self._validate_training_data(X, y, old_state if continuing else None)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        known = old_state.encoding if continuing else None
+        Y, encoding = self._encode_targets(y, X.dtype, known=known, classes=classes)
+        class_factor = self._class_weight_factor(y, encoding, incremental)
+        if class_factor is not None:
+            sample_weight = sample_weight * class_factor
+        if not sample_weight.sum() > 0:
+            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
+
+        train, val = self._split_validation(X, Y, sample_weight, validation, incremental, encoding)
+        layout = Layout((X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]))
+        loss = self._make_loss(encoding)
+        if continuing:
+            state = self._continued_state(old_state, layout, incremental)
+        else:
+            state = self._new_state(layout, X.dtype, encoding)
+            self._start_intercept(state, layout, loss, train.Y, train.sample_weight)
+
+        network = Network(
+            layout,
+            ACTIVATIONS[self._activation_name()],
+            dropout=self.dropout,
+            dropout_input=self._dropout_input,
+        )
+        self._check_solver_options()
+        objective = Objective(
+            network,
+            loss,
+            make_penalty(self.penalty, self.alpha, self.l1_ratio),
+            weight_total=train.sample_weight.sum(),
+            fit_intercept=self._fit_intercept(),
+        )
+        config = self._loop_config(train.n_samples, incremental, val is not None)
+
+        def attributes(current):
+            return self._fitted_attributes(current, layout, encoding, val is not None)
+
+        lbfgs = self.solver == "lbfgs"
+        max_subtasks = config.max_epochs + 1 if lbfgs else config.max_epochs
+        context = self._init_callback_context(max_subtasks=max_subtasks)
+        metadata = {"sample_weight": sample_weight}
+        context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+        hooks = _EpochCallbacks(self, context, X, y, metadata, attributes)
+        if lbfgs:
+            converged = train_lbfgs(objective, state, train, val, config, self._max_fun(), hooks)
+        else:
+            converged = train_epochs(objective, state, train, val, config, hooks)
+        hooks.close()
+        if not converged and not incremental:
+            self._warn_not_converged(config.max_epochs)
+
+        for name, value in attributes(state).items():
+            setattr(self, name, value)
+        self._state = state
+        context.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata, reconstruction_attributes={})
+        return self
+
+    # -- pieces of fit --------------------------------------------------------
+
+    def _validate_training_data(self, X, y, old_state):
+        """Checked X (dense C-ordered or CSR) and y; a continued fit keeps its dtype."""
+        dtype = [np.float64, np.float32] if old_state is None else old_state.theta.dtype
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=old_state is None,
+            accept_sparse="csr",
+            dtype=dtype,
+            order="C",
+            multi_output=True,
+            y_numeric=not self._is_classifier(),
+        )
+        return X, y
+
+    def _is_classifier(self):
+        return False
+
+    def _split_validation(self, X, Y, sample_weight, validation, incremental, encoding):
+        """Training rows and the validation rows (given, held out, or none)."""
+        X_val, y_val, sw_val = validation if validation is not None else (None, None, None)
+        if X_val is not None:
+            X_val, y_val = validate_data(
+                self, X_val, y_val, reset=False, accept_sparse="csr", dtype=X.dtype,
+                order="C", multi_output=True, y_numeric=not self._is_classifier(),
+            )
+            Y_val, _ = self._encode_targets(y_val, X.dtype, known=encoding)
+            sw_val = _check_sample_weight(sw_val, X_val, dtype=X.dtype, ensure_non_negative=True)
+            val = Dataset(X_val, Y_val, sw_val)
+            train = Dataset(X, Y, sample_weight)
+        elif self.early_stopping and not incremental and self.solver != "lbfgs":
+            stratify = self._stratify_labels(Y, encoding)
+            try:
+                X_tr, X_v, Y_tr, Y_v, w_tr, w_v = train_test_split(
+                    X, Y, sample_weight,
+                    test_size=self.validation_fraction,
+                    random_state=self._new_rng().integers(np.iinfo(np.int32).max),
+                    stratify=stratify,
+                )
+            except ValueError as exc:
+                raise ValueError(
+                    f"Cannot hold out validation_fraction={self.validation_fraction} "
+                    f"of {X.shape[0]} samples for early stopping: {exc} Increase "
+                    "validation_fraction, give more data, or pass X_val and y_val."
+                ) from exc
+            if X_v.shape[0] < 2:
+                raise ValueError(
+                    "The validation set is too small for early stopping "
+                    f"({X_v.shape[0]} sample). Increase validation_fraction or the "
+                    "size of your data set, or pass X_val and y_val."
+                )
+            train, val = Dataset(X_tr, Y_tr, w_tr), Dataset(X_v, Y_v, w_v)
+        else:
+            return Dataset(X, Y, sample_weight), None
+        return train, Validation(
+            val, lambda raw: self._score_raw(raw, val.Y, val.sample_weight, encoding)
+        )
+
+    def _stratify_labels(self, Y, encoding):
+        """Labels to stratify the early-stopping hold-out by (None: don't)."""
+        return None
+
+    def _new_rng(self):
+        """The fit's own generator, drawn once from ``random_state``."""
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return np.random.default_rng(seed)
+
+    def _new_state(self, layout, dtype, encoding):
+        rng = self._new_rng()
+        theta = layout.initial_theta(rng, dtype, self._weight_init_scheme(), self._activation_name())
+        optimizer = self._make_optimizer(layout.size, dtype)
+        return TrainingState(theta, optimizer, self._make_schedule(), rng, encoding)
+
+    def _continued_state(self, old_state, layout, incremental):
+        """A copy of the last training state to continue from."""
+        if old_state.theta.size != layout.size:
+            raise ValueError(
+                "The data does not fit the model being continued: it has "
+                f"{layout.size} parameters for this data but {old_state.theta.size} "
+                "were fitted. Refit without warm_start."
+            )
+        state = copy.deepcopy(old_state)
+        if not incremental:  # warm_start: keep θ, restart the optimizer and history
+            state.rng = self._new_rng()
+            state.optimizer = self._make_optimizer(layout.size, state.theta.dtype)
+            state.schedule = self._make_schedule()
+            state.restart_counters()
+        elif state.optimizer is None and self.solver != "lbfgs":
+            state.optimizer = self._make_optimizer(layout.size, state.theta.dtype)
+        return state
+
+    def _make_optimizer(self, n_params, dtype):
+        if self.solver == "lbfgs":
+            return None
+        return make_optimizer(self.solver, n_params, dtype, self.get_params())
+
+    def _make_schedule(self):
+        return make_schedule(self.learning_rate, self.learning_rate_init, self.power_t)
+
+    def _check_solver_options(self):
+        if self.solver != "lbfgs":
+            return
+        if self.penalty in ("l1", "elasticnet") and self.alpha > 0 and (self.penalty == "l1" or self.l1_ratio > 0):
+            raise ValueError(
+                f"solver='lbfgs' supports only the L2 penalty, got penalty={self.penalty!r}: "
+                "L1 needs a proximal step. Use a stochastic solver such as 'adam' or 'sgd'."
+            )
+        if self.dropout > 0:
+            raise ValueError(
+                f"solver='lbfgs' does not support dropout (got dropout={self.dropout}): "
+                "dropout needs stochastic mini-batches. Use a stochastic solver."
+            )
+
+    def _loop_config(self, n_samples, incremental, has_validation):
+        if self.batch_size == "full":
+            batch_size = n_samples
+        elif self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            batch_size = min(self.batch_size, n_samples)
+        return LoopConfig(
+            batch_size=batch_size,
+            shuffle=self.shuffle,
+            max_epochs=1 if incremental else self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            stop_on_validation=self.early_stopping and has_validation and not incremental,
+            verbose=bool(self.verbose),
+        )
+
+    def _warn_not_converged(self, max_iter):
+        warnings.warn(
+            f"{type(self).__name__}: the maximum number of iterations "
+            f"(max_iter={max_iter}) was reached and the optimization has not "
+            "converged yet. Increase max_iter, or adjust learning_rate_init or tol.",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+
+    def _fitted_attributes(self, state, layout, encoding, has_validation):
+        """Every fitted attribute as a dict: committed after fit, and given to
+        callbacks to build a ready-to-predict copy mid-fit."""
+        stopped_on_validation = self.early_stopping and has_validation and self.solver != "lbfgs"
+        attributes = dict(encoding)
+        attributes.update(self._model_attributes(layout, state.theta))
+        attributes.update(
+            n_iter_=state.n_iter,
+            t_=state.t,
+            loss_=state.loss,
+            loss_curve_=list(state.loss_curve),
+            best_loss_=None if stopped_on_validation else state.best_loss,
+            validation_scores_=list(state.validation_scores) if has_validation else None,
+            best_validation_score_=state.best_validation_score if has_validation else None,
+            validation_loss_curve_=list(state.validation_loss_curve) if has_validation else None,
+        )
+        return attributes
+
+    # -- predict ------------------------------------------------------------
+
+    def _raw_output(self, X):
+        """Raw scores z for X from the public fitted attributes."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32])
+        coefs, intercepts = self._layers()
+        return predict_raw(coefs, intercepts, ACTIVATIONS[self._activation_name()], X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+

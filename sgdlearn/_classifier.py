@@ -1,0 +1,204 @@
+"""What the classifiers share: label encoding, class weights, probabilities.
+
+Labels of any type are encoded against ``classes_``: one 0/1 column for a
+binary model with a single logistic output, one-hot columns otherwise, the
+indicator matrix itself for multilabel targets. Probabilities come from the
+raw scores in log space (``logaddexp`` / ``logsumexp``).
+"""
+
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import ClassifierMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import column_or_1d
+
+
+def log_sigmoid(raw):
+    """log σ(z), computed stably."""
+    return -np.logaddexp(0.0, -raw)
+
+
+class ClassifierGlue(ClassifierMixin):
+    """Mixin for ``BaseSGDEstimator`` classifiers with a ``class_weight`` parameter.
+
+    Class attributes say how a subclass models the classes:
+    ``_binary_one_column`` (one logistic output for two classes),
+    ``_multiclass_activation`` ("logistic" one-vs-rest or "softmax") and
+    ``_multilabel`` (indicator targets accepted).
+    """
+
+    _binary_one_column = True
+    _multiclass_activation = "softmax"
+    _multilabel = False
+
+    def _is_classifier(self):
+        return True
+
+    def _encode_targets(self, y, dtype, *, known=None, classes=None):
+        check_classification_targets(y)
+        multilabel = type_of_target(y) == "multilabel-indicator"
+        if known is not None:
+            if multilabel != known["_multilabel_"]:
+                raise ValueError(
+                    "y is multilabel but the model was fitted on single labels, or "
+                    "the other way round."
+                )
+            encoding = known
+            if classes is not None and not np.array_equal(np.unique(classes), known["classes_"]):
+                raise ValueError(
+                    f"classes={classes!r} differs from classes_={known['classes_']!r} "
+                    "of the first call to partial_fit."
+                )
+        elif multilabel:
+            if not self._multilabel:
+                raise ValueError(f"{type(self).__name__} does not support multilabel y.")
+            encoding = self._encoding(np.arange(y.shape[1]), multilabel=True)
+        else:
+            labels = np.unique(column_or_1d(y) if classes is None else classes)
+            if labels.size < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes, but "
+                    f"the data contains only one class: {labels[0]!r}."
+                )
+            encoding = self._encoding(labels, multilabel=False)
+        if multilabel:
+            return np.asarray(y, dtype=dtype), encoding
+        return self._one_hot(column_or_1d(y, warn=True), encoding, dtype), encoding
+
+    def _encoding(self, classes, multilabel):
+        if multilabel:
+            activation, n_outputs = "logistic", classes.size
+        elif classes.size == 2 and self._binary_one_column:
+            activation, n_outputs = "logistic", 1
+        else:
+            activation, n_outputs = self._multiclass_activation, classes.size
+        return {
+            "classes_": classes,
+            "n_outputs_": n_outputs,
+            "out_activation_": activation,
+            "_multilabel_": multilabel,
+        }
+
+    @staticmethod
+    def _one_hot(y, encoding, dtype):
+        classes = encoding["classes_"]
+        unknown = ~np.isin(y, classes)
+        if unknown.any():
+            raise ValueError(
+                f"y contains labels not in classes_ {classes.tolist()}: "
+                f"{np.unique(y[unknown]).tolist()}. Pass every label in classes= "
+                "on the first call to partial_fit."
+            )
+        index = np.searchsorted(classes, y)
+        if encoding["n_outputs_"] == 1:
+            return (index == 1).astype(dtype).reshape(-1, 1)
+        return (index[:, None] == np.arange(classes.size)).astype(dtype)
+
+    def _class_weight_factor(self, y, encoding, incremental):
+        if self.class_weight is None:
+            return None
+        if encoding["_multilabel_"]:
+            raise ValueError("class_weight is not supported for multilabel y.")
+        if incremental and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: the "
+                "class frequencies of the whole stream are unknown. Pass a dict, "
+                "e.g. from sklearn.utils.class_weight.compute_class_weight."
+            )
+        y = column_or_1d(y)
+        weights = compute_class_weight(self.class_weight, classes=encoding["classes_"], y=y)
+        return weights[np.searchsorted(encoding["classes_"], y)]
+
+    def _score_raw(self, raw, Y, sample_weight, encoding):
+        """Accuracy (exact match for multilabel), weighted by sample_weight."""
+        if Y.shape[1] == 1 or encoding["_multilabel_"]:
+            correct = ((raw > 0) == (Y > 0.5)).all(axis=1)
+        else:
+            correct = raw.argmax(axis=1) == Y.argmax(axis=1)
+        return float(np.average(correct, weights=sample_weight))
+
+    def decision_function(self, X):
+        """Raw scores: the log-odds, or one score per class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+            For two classes, positive favours ``classes_[1]``.
+        """
+        raw = self._raw_output(X)
+        if raw.shape[1] == 1:
+            return raw[:, 0]
+        if raw.shape[1] == 2 and not self._multilabel_:
+            return raw[:, 1] - raw[:, 0]
+        return raw
+
+    def predict(self, X):
+        """Predict class labels (an indicator matrix for multilabel models).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        raw = self._raw_output(X)
+        if self._multilabel_:
+            return (raw > 0).astype(int)
+        index = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
+        return self.classes_[index]
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities, computed stably from the raw scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``.
+        """
+        raw = self._raw_output(X)
+        if raw.shape[1] == 1:
+            return np.hstack([log_sigmoid(-raw), log_sigmoid(raw)])
+        if self.out_activation_ == "softmax":
+            return raw - logsumexp(raw, axis=1, keepdims=True)
+        log_p = log_sigmoid(raw)
+        if self._multilabel_:
+            return log_p
+        return log_p - logsumexp(log_p, axis=1, keepdims=True)
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Softmax models give the softmax; one-vs-rest models normalise the
+        per-class sigmoids to sum to 1; multilabel models give each label's
+        own probability.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = self._multilabel
+        return tags
+
+    def _stratify_labels(self, Y, encoding):
+        if encoding["_multilabel_"]:
+            return None
+        return Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)

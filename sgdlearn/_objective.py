@@ -1,0 +1,88 @@
+"""The one objective every solver minimises.
+
+    J(θ) = Σ_i s_i · ℓ(y_i, f_θ(x_i)) + alpha · P(W)
+
+A mini-batch B estimates the gradient of J/Σs as
+(1/Σ_B s_i)·Σ_B s_i ∇ℓ_i + (alpha/Σs)·∇P, so learning rates do not depend
+on the data set's size. The L1 part of P is left to the proximal step (see
+``_penalties``) except in :meth:`Objective.value_grad` used by L-BFGS and
+gradient checks, which includes its subgradient.
+"""
+
+import numpy as np
+
+
+class Params:
+    """The flat vector ``theta`` with its per-layer views.
+
+    ``coef`` is the weight slice ``theta[:n_coef]`` that the penalty acts
+    on; ``coefs`` and ``intercepts`` are the per-layer views.
+    """
+
+    def __init__(self, theta, layout):
+        self.theta = theta
+        self.coef = theta[: layout.n_coef]
+        self.coefs = layout.coefs(theta)
+        self.intercepts = layout.intercepts(theta)
+
+
+class Objective:
+    """J(θ) of one estimator on one training set.
+
+    Parameters
+    ----------
+    network : _networks.Network
+    loss : a loss from ``_losses``
+    penalty : _penalties.ElasticNet
+    weight_total : float
+        Σs over the training set: the scale of the penalty per sample.
+    fit_intercept : bool, default=True
+        False keeps the output layer's intercept at its starting value (0).
+    """
+
+    def __init__(self, network, loss, penalty, weight_total, fit_intercept=True):
+        self.network = network
+        self.loss = loss
+        self.penalty = penalty
+        self.weight_total = float(weight_total)
+        self.fit_intercept = fit_intercept
+
+    def batch_grad(self, params, grads, X, Y, sample_weight, ws, rng):
+        """Write the mini-batch gradient estimate into ``grads``; return Σ_B s ℓ.
+
+        ``params`` and ``grads`` are :class:`Params` of θ and of the gradient
+        buffer; ``ws`` a workspace of the network large enough for the batch.
+        """
+        m = X.shape[0]
+        raw = self.network.forward(params.coefs, params.intercepts, X, ws, rng)
+        dz = ws.deltas[-1][:m]
+        batch_loss = self.loss.value_grad(raw, Y, sample_weight, dz)
+        batch_weight = float(sample_weight.sum())
+        dz *= 1.0 / batch_weight if batch_weight > 0 else 0.0
+        self.network.backward(params.coefs, grads.coefs, grads.intercepts, ws, m)
+        if not self.fit_intercept:
+            grads.intercepts[-1].fill(0.0)
+        self.penalty.add_smooth_grad(params.coef, grads.coef, 1.0 / self.weight_total)
+        return batch_loss
+
+    def penalty_per_sample(self, params):
+        """alpha·P(W)/Σs."""
+        return self.penalty.value(params.coef) / self.weight_total
+
+    def mean_loss(self, params, X, Y, sample_weight):
+        """Σ s ℓ / Σ s on (X, Y), without dropout or penalty: for validation."""
+        raw = self.network.predict_raw(params.coefs, params.intercepts, X)
+        scratch = np.empty_like(raw)
+        total = self.loss.value_grad(raw, Y, sample_weight, scratch)
+        return total / float(sample_weight.sum())
+
+    def value_grad(self, params, grads, X, Y, sample_weight, ws):
+        """Full-batch J/Σs and its (sub)gradient written into ``grads``.
+
+        Needs a workspace for all rows of X and a network without dropout.
+        The L1 part enters as its subgradient: this is for L-BFGS (L2 only)
+        and for gradient checks.
+        """
+        loss = self.batch_grad(params, grads, X, Y, sample_weight, ws, None)
+        self.penalty.add_l1_subgradient(params.coef, grads.coef, 1.0 / self.weight_total)
+        return loss / self.weight_total + self.penalty_per_sample(params)

@@ -1,0 +1,129 @@
+"""First-order optimizers on the flat parameter vector.
+
+Each optimizer owns its state arrays (allocated once, same shape and dtype
+as ``theta``) and updates ``theta`` in place with ``step(theta, grad, lr)``.
+``step_size(lr)`` gives the effective step of the last update (a scalar or
+one value per parameter), which the L1 proximal step scales its threshold by.
+
+Update rules (g is the gradient, η the learning rate, t the step count):
+
+- SGD:       v ← μ·v − η·g;  θ ← θ + v, or with Nesterov θ ← θ + μ·v − η·g
+- Adagrad:   G ← G + g²;  θ ← θ − η·g / (√G + ε)
+- RMSprop:   v ← ρ·v + (1 − ρ)·g²;  θ ← θ − η·g / (√v + ε)
+- Adam:      m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
+             θ ← θ − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε)
+
+Adam's ε sits as in scikit-learn's MLP (added to √v before the bias
+correction of v), not as in ``torch.optim.Adam`` (added after it); the two
+agree to O(ε).
+"""
+
+import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent with optional (Nesterov) momentum."""
+
+    def __init__(self, n_params, dtype, momentum=0.0, nesterov=False):
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov) and self.momentum > 0
+        self.velocity = np.zeros(n_params, dtype=dtype) if self.momentum else None
+
+    def step(self, theta, grad, lr):
+        if self.velocity is None:
+            theta -= lr * grad
+            return
+        v = self.velocity
+        v *= self.momentum
+        v -= lr * grad
+        if self.nesterov:
+            theta += self.momentum * v
+            theta -= lr * grad
+        else:
+            theta += v
+
+    def step_size(self, lr):
+        return lr
+
+
+class Adagrad:
+    """Adagrad: per-parameter steps shrinking with the summed squared gradients."""
+
+    def __init__(self, n_params, dtype, epsilon=1e-8):
+        self.epsilon = float(epsilon)
+        self.sum_sq = np.zeros(n_params, dtype=dtype)
+        self._denom = np.empty(n_params, dtype=dtype)
+
+    def step(self, theta, grad, lr):
+        self.sum_sq += grad * grad
+        np.sqrt(self.sum_sq, out=self._denom)
+        self._denom += self.epsilon
+        theta -= lr * grad / self._denom
+
+    def step_size(self, lr):
+        return lr / self._denom
+
+
+class RMSprop:
+    """RMSprop: per-parameter steps scaled by a running mean of squared gradients."""
+
+    def __init__(self, n_params, dtype, rho=0.9, epsilon=1e-8):
+        self.rho = float(rho)
+        self.epsilon = float(epsilon)
+        self.mean_sq = np.zeros(n_params, dtype=dtype)
+        self._denom = np.empty(n_params, dtype=dtype)
+
+    def step(self, theta, grad, lr):
+        self.mean_sq *= self.rho
+        self.mean_sq += (1.0 - self.rho) * (grad * grad)
+        np.sqrt(self.mean_sq, out=self._denom)
+        self._denom += self.epsilon
+        theta -= lr * grad / self._denom
+
+    def step_size(self, lr):
+        return lr / self._denom
+
+
+class Adam:
+    """Adam (Kingma & Ba, 2015) with scikit-learn's placement of ε."""
+
+    def __init__(self, n_params, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.m = np.zeros(n_params, dtype=dtype)
+        self.v = np.zeros(n_params, dtype=dtype)
+        self._denom = np.empty(n_params, dtype=dtype)
+        self._lr_t = 0.0
+
+    def step(self, theta, grad, lr):
+        self.t += 1
+        self.m *= self.beta_1
+        self.m += (1.0 - self.beta_1) * grad
+        self.v *= self.beta_2
+        self.v += (1.0 - self.beta_2) * (grad * grad)
+        self._lr_t = (
+            lr * np.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
+        )
+        np.sqrt(self.v, out=self._denom)
+        self._denom += self.epsilon
+        theta -= self._lr_t * self.m / self._denom
+
+    def step_size(self, lr):
+        return self._lr_t / self._denom
+
+
+def make_optimizer(solver, n_params, dtype, params):
+    """Build the optimizer named ``solver`` from the estimator's ``params`` dict."""
+    if solver == "sgd":
+        return SGD(n_params, dtype, params["momentum"], params["nesterovs_momentum"])
+    if solver == "adagrad":
+        return Adagrad(n_params, dtype, params["epsilon"])
+    if solver == "rmsprop":
+        return RMSprop(n_params, dtype, params["rho"], params["epsilon"])
+    if solver == "adam":
+        return Adam(
+            n_params, dtype, params["beta_1"], params["beta_2"], params["epsilon"]
+        )
+    raise ValueError(f"{solver!r} is not a first-order solver")

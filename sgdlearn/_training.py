@@ -1,0 +1,264 @@
+"""The one training loop: batches, epochs, monitoring, early stopping, L-BFGS.
+
+Nothing here knows about estimators or scikit-learn: the estimator glue in
+``_base`` hands in an objective, a :class:`TrainingState` to advance, the
+training and validation data, a :class:`LoopConfig`, and a hook called after
+each epoch (callbacks). Training mutates the state it is given; the glue
+passes a copy and commits it only when training returns.
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize
+
+from ._objective import Params
+
+
+class TrainingState:
+    """What a fit leaves behind for ``partial_fit`` and ``warm_start``.
+
+    Besides θ, the optimizer's and schedule's state and the generator, it
+    holds the target encoding (``classes_``…) and what mirrors the fitted
+    attributes: ``t`` samples seen, ``n_iter`` epochs, the loss and
+    validation curves, the stopping counters, and the best θ seen on the
+    validation data (early stopping).
+    """
+
+    def __init__(self, theta, optimizer, schedule, rng, encoding):
+        self.theta = theta
+        self.encoding = encoding
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.rng = rng
+        self.t = 0
+        self.restart_counters()
+
+    def restart_counters(self):
+        """Forget the history (a new ``fit`` on ``warm_start`` weights)."""
+        self.n_iter = 0
+        self.loss = None
+        self.loss_curve = []
+        self.best_loss = np.inf
+        self.validation_scores = []
+        self.validation_loss_curve = []
+        self.best_validation_score = -np.inf
+        self.no_improvement_count = 0
+        self.best_theta = None
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Rows to train or validate on: X (dense or CSR), 2-D Y, sample weights."""
+
+    X: object
+    Y: np.ndarray
+    sample_weight: np.ndarray
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """Settings of one call to the loop (resolved from the estimator's params)."""
+
+    batch_size: int
+    shuffle: bool
+    max_epochs: int
+    tol: float
+    n_iter_no_change: int
+    stop_on_validation: bool
+    verbose: bool = False
+
+
+def iter_batches(n_samples, batch_size, rng, shuffle):
+    """Yield the rows of each batch: index arrays when shuffling, else slices."""
+    order = rng.permutation(n_samples) if shuffle else None
+    for start in range(0, n_samples, batch_size):
+        stop = min(start + batch_size, n_samples)
+        yield slice(start, stop) if order is None else order[start:stop]
+
+
+class BatchGatherer:
+    """Copies shuffled batches into buffers allocated once (views when in order)."""
+
+    def __init__(self, data, batch_size):
+        self.data = data
+        dtype = data.Y.dtype
+        self._x = None if sp.issparse(data.X) else np.empty((batch_size, data.X.shape[1]), dtype)
+        self._y = np.empty((batch_size, data.Y.shape[1]), dtype)
+        self._w = np.empty(batch_size, dtype)
+
+    def __call__(self, rows):
+        data = self.data
+        if isinstance(rows, slice):
+            return data.X[rows], data.Y[rows], data.sample_weight[rows]
+        m = len(rows)
+        if self._x is None:
+            X = data.X[rows]
+        else:
+            X = np.take(data.X, rows, axis=0, out=self._x[:m])
+        Y = np.take(data.Y, rows, axis=0, out=self._y[:m])
+        w = np.take(data.sample_weight, rows, out=self._w[:m])
+        return X, Y, w
+
+
+def divergence_error(epoch):
+    return ValueError(
+        f"Training diverged at epoch {epoch}: the loss or the parameters became "
+        "NaN or infinite. Use a smaller learning_rate_init, or scale the "
+        "features (for example with sklearn.preprocessing.StandardScaler)."
+    )
+
+
+def _validate(objective, params, val):
+    """(score, mean validation loss + penalty per sample) at the current θ."""
+    raw = objective.network.predict_raw(params.coefs, params.intercepts, val.data.X)
+    score = val.score(raw)
+    loss = objective.mean_loss(params, val.data.X, val.data.Y, val.data.sample_weight)
+    return score, loss + objective.penalty_per_sample(params)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """Validation rows and the estimator's score of raw outputs on them."""
+
+    data: Dataset
+    score: object
+
+
+def record_epoch(state, objective, params, loss, val, config, n_samples):
+    """Append an epoch's figures; update the stopping rule. True means stop."""
+    state.n_iter += 1
+    state.t += n_samples
+    if not np.isfinite(loss) or not np.isfinite(state.theta).all():
+        raise divergence_error(state.n_iter)
+    state.loss = loss
+    state.loss_curve.append(loss)
+    if config.verbose:
+        print(f"Iteration {state.n_iter}, loss = {loss:.8f}")
+    if val is not None:
+        score, val_loss = _validate(objective, params, val)
+        state.validation_scores.append(score)
+        state.validation_loss_curve.append(val_loss)
+        if config.verbose:
+            print(f"Validation score: {score:f}")
+    if config.stop_on_validation:
+        improved = score >= state.best_validation_score + config.tol
+        if score > state.best_validation_score:
+            state.best_theta = state.theta.copy()
+    else:
+        improved = loss <= state.best_loss - config.tol
+    if val is not None:
+        state.best_validation_score = max(state.best_validation_score, score)
+    state.best_loss = min(state.best_loss, loss)
+    state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
+    state.schedule.end_epoch(state.t)
+    if state.no_improvement_count > config.n_iter_no_change:
+        if state.schedule.on_plateau():
+            return True
+        state.no_improvement_count = 0
+    return False
+
+
+def run_epoch(objective, state, params, grads, gather, config, ws):
+    """One pass over the training rows; returns Σ s ℓ accumulated over batches."""
+    penalty, optimizer = objective.penalty, state.optimizer
+    prox_scale = 1.0 / objective.weight_total
+    lr = state.schedule.lr
+    total = 0.0
+    for rows in iter_batches(gather.data.n_samples, config.batch_size, state.rng, config.shuffle):
+        X, Y, w = gather(rows)
+        total += objective.batch_grad(params, grads, X, Y, w, ws, state.rng)
+        optimizer.step(state.theta, grads.theta, lr)
+        if penalty.has_l1:
+            step = optimizer.step_size(lr)
+            if np.ndim(step):
+                step = step[: params.coef.size]
+            penalty.prox(params.coef, step * prox_scale)
+    return total
+
+
+def train_epochs(objective, state, train, val, config, hooks):
+    """Run up to ``config.max_epochs`` epochs of a first-order solver.
+
+    ``hooks.epoch_begin(state)`` and ``hooks.epoch_end(state)`` frame each
+    epoch; a true answer from ``epoch_end`` stops training (callbacks). Returns True when a stopping rule ended training,
+    False when the epochs ran out. A KeyboardInterrupt stops after the
+    current batch with a warning, keeping what was learned.
+    """
+    layout = objective.network.layout
+    params = Params(state.theta, layout)
+    grads = Params(np.zeros_like(state.theta), layout)
+    batch_size = min(config.batch_size, train.n_samples)
+    ws = objective.network.workspace(batch_size, state.theta.dtype)
+    gather = BatchGatherer(train, batch_size)
+    stopped = False
+    with np.errstate(all="ignore"):
+        try:
+            for _ in range(config.max_epochs):
+                hooks.epoch_begin(state)
+                total = run_epoch(objective, state, params, grads, gather, config, ws)
+                loss = total / objective.weight_total + objective.penalty_per_sample(params)
+                stopped = record_epoch(
+                    state, objective, params, loss, val, config, train.n_samples
+                )
+                stopped = bool(hooks.epoch_end(state)) or stopped
+                if stopped:
+                    break
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
+            stopped = True
+            if not np.isfinite(state.theta).all():
+                raise divergence_error(state.n_iter + 1) from None
+    if config.stop_on_validation and state.best_theta is not None:
+        np.copyto(state.theta, state.best_theta)
+    return stopped
+
+
+def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
+    """Full-batch L-BFGS (scipy) on J/Σs; one loss-curve entry per iteration.
+
+    Early stopping does not apply (as in scikit-learn's MLP); validation
+    curves are recorded when validation data is given. Each iteration is
+    framed by the hooks like an epoch; the last one begun never runs.
+    Returns True when scipy reports convergence.
+    """
+    layout = objective.network.layout
+    params = Params(state.theta, layout)
+    grads = Params(np.zeros_like(state.theta), layout)
+    ws = objective.network.workspace(train.n_samples, state.theta.dtype)
+    no_stop = LoopConfig(1, False, 1, config.tol, 0, False, config.verbose)
+
+    def fun(x):
+        np.copyto(state.theta, x, casting="unsafe")
+        with np.errstate(all="ignore"):
+            value = objective.value_grad(params, grads, train.X, train.Y, train.sample_weight, ws)
+        return value, grads.theta.astype(np.float64)
+
+    def callback(intermediate_result):
+        np.copyto(state.theta, intermediate_result.x, casting="unsafe")
+        record_epoch(state, objective, params, float(intermediate_result.fun), val, no_stop, train.n_samples)
+        stop = hooks.epoch_end(state)
+        hooks.epoch_begin(state)
+        if stop:
+            raise StopIteration
+
+    hooks.epoch_begin(state)
+    result = minimize(
+        fun,
+        state.theta.astype(np.float64),
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={"maxiter": config.max_epochs, "maxfun": max_fun, "gtol": config.tol},
+    )
+    np.copyto(state.theta, result.x, casting="unsafe")
+    if not np.isfinite(result.fun) or not np.isfinite(state.theta).all():
+        raise divergence_error(state.n_iter + 1)
+    state.loss = float(result.fun)
+    return bool(result.success)
