@@ -35,6 +35,16 @@ class ClassifierGlue(ClassifierMixin):
     def _is_classifier(self):
         return True
 
+    def _classifier_partial_fit(self, X, y, sample_weight, classes):
+        """partial_fit with ``classes`` required on the first call."""
+        if getattr(self, "_state", None) is None and classes is None:
+            if type_of_target(y) != "multilabel-indicator":
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: "
+                    "the labels of the whole stream, e.g. np.unique(y_all)."
+                )
+        return self._partial_fit(X, y, sample_weight, classes=classes)
+
     def _encode_targets(self, y, dtype, *, known=None, classes=None):
         check_classification_targets(y)
         multilabel = type_of_target(y) == "multilabel-indicator"

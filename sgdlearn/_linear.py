@@ -7,6 +7,7 @@ standardised features; ``solver='lbfgs'`` reaches the optimum itself.
 """
 
 import numpy as np
+from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import StrOptions
 
@@ -181,6 +182,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
         return coef[0] if coef.shape[0] == 1 else coef
 
     @available_if(_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch over X, y, continuing from the previous call.
 
@@ -204,6 +206,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
     }
 
     @available_if(_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch over X, y, continuing from the previous call.
 
@@ -220,9 +223,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         -------
         self : object
         """
-        if not hasattr(self, "_state") and classes is None:
-            raise ValueError("classes must be passed on the first call to partial_fit.")
-        return self._partial_fit(X, y, sample_weight, classes=classes)
+        return self._classifier_partial_fit(X, y, sample_weight, classes)
 
 
 @fill_doc

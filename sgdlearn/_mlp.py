@@ -1,0 +1,322 @@
+"""MLPRegressor and MLPClassifier: drop-in replacements for scikit-learn's.
+
+"Where is my network?": the linear model x·W + b replaced by a dense
+network, trained by backprop on the same negative log-likelihoods. The
+constructors take every parameter of scikit-learn 1.9's classes with the
+same position, default and meaning; the keyword-only additions
+(``penalty``, ``l1_ratio``, ``dropout``, ``rho``, ``weight_init``,
+``class_weight``) default to what scikit-learn does.
+
+One difference in meaning, by design (see the migration guide): the penalty
+is scaled by the training set's total weight, not by each mini-batch's, so
+``alpha`` means the same for every batch size; the two agree for full
+batches and 'lbfgs'.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import BaseSGDEstimator
+from ._classifier import ClassifierGlue
+from ._docstrings import fill_doc
+from ._linear import _stochastic_solver
+from ._regressor import RegressorGlue
+
+# The constructor parameters both MLPs share, scikit-learn's first.
+_SHARED_PARAMS = (
+    "hidden_layer_sizes",
+    "activation",
+    "solver",
+    "alpha",
+    "batch_size",
+    "learning_rate",
+    "learning_rate_init",
+    "power_t",
+    "max_iter",
+    "shuffle",
+    "random_state",
+    "tol",
+    "verbose",
+    "warm_start",
+    "momentum",
+    "nesterovs_momentum",
+    "early_stopping",
+    "validation_fraction",
+    "beta_1",
+    "beta_2",
+    "epsilon",
+    "n_iter_no_change",
+    "max_fun",
+    "penalty",
+    "l1_ratio",
+    "dropout",
+    "rho",
+    "weight_init",
+)
+
+_MLP_DOC = """
+    Parameters
+    ----------
+{first}
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        Units of each hidden layer.
+    activation : {{{{'identity', 'logistic', 'tanh', 'relu'}}}}, default='relu'
+        Activation of the hidden layers.
+    {{solver}}
+    {{penalty}}
+    {{steps}}
+    max_fun : int, default=15000
+        For 'lbfgs': the maximum number of loss evaluations.
+    {{dropout_mlp}}
+    {{rho}}
+    weight_init : {{{{'glorot', 'he'}}}}, default='glorot'
+        'glorot' is scikit-learn's scheme exactly: weights and intercepts
+        uniform in ±√(6/(fan_in + fan_out)) (±√(2/…) for 'logistic');
+        'he' draws weights from N(0, 2/fan_in) with zero intercepts, better
+        for deep relu networks.
+{extra}
+    Attributes
+    ----------
+{attrs}
+    coefs_ : list of ndarray
+        coefs_[i] has shape (units of layer i, units of layer i + 1).
+    intercepts_ : list of ndarray
+        intercepts_[i] has shape (units of layer i + 1,).
+    n_layers_ : int
+        Layers, input and output included.
+    {{fitted}}
+"""
+
+
+class _MLPBase(BaseSGDEstimator):
+    """MLP glue: hidden layers, hidden-unit dropout, random start, coefs_."""
+
+    _dropout_input = False
+    _parameter_constraints = {
+        **BaseSGDEstimator._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "weight_init": [StrOptions({"glorot", "he"})],
+    }
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
+        if not all(isinstance(s, Integral | np.integer) and s > 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
+        return tuple(int(s) for s in sizes)
+
+    def _activation_name(self):
+        return self.activation
+
+    def _weight_init_scheme(self):
+        return self.weight_init
+
+    def _max_fun(self):
+        return self.max_fun
+
+    def _model_attributes(self, layout, theta):
+        return {
+            "coefs_": [c.copy() for c in layout.coefs(theta)],
+            "intercepts_": [b.copy() for b in layout.intercepts(theta)],
+            "n_layers_": len(layout.layer_units),
+        }
+
+    def _layers(self):
+        return self.coefs_, self.intercepts_
+
+
+def _set_shared_params(estimator, arguments):
+    for name in _SHARED_PARAMS:
+        setattr(estimator, name, arguments[name])
+
+
+@fill_doc
+class MLPRegressor(RegressorGlue, _MLPBase):
+    __doc__ = (
+        """Multi-layer perceptron regressor: scikit-learn's, plus dropout, L1 and more solvers.
+
+    Trained by backprop on the squared error (Gaussian) or the Poisson half
+    deviance (log link), averaged over outputs, plus alpha·P(W).
+"""
+        + _MLP_DOC.format(
+            first="""    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        The negative log-likelihood minimised.""",
+            extra="",
+            attrs="",
+        )
+        + """
+    See Also
+    --------
+    sklearn.neural_network.MLPRegressor, SGDLinearRegressor
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sgdlearn import MLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    >>> reg = MLPRegressor((32,), solver="lbfgs", random_state=0, max_iter=500)
+    >>> reg.fit(X, y / y.std()).score(X, y / y.std()) > 0.99
+    True
+    """
+    )
+
+    _parameter_constraints = {
+        **_MLPBase._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        penalty="l2",
+        l1_ratio=0.15,
+        dropout=0.0,
+        rho=0.9,
+        weight_init="glorot",
+    ):
+        self.loss = loss
+        _set_shared_params(self, locals())
+
+    @available_if(_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over X, y, continuing from the previous call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight)
+
+
+@fill_doc
+class MLPClassifier(ClassifierGlue, _MLPBase):
+    __doc__ = (
+        """Multi-layer perceptron classifier: scikit-learn's, plus dropout, L1 and more.
+
+    A softmax output trained on the categorical cross-entropy for several
+    classes; one logistic output for two classes; one logistic output per
+    label for multilabel (indicator) targets.
+"""
+        + _MLP_DOC.format(
+            first="",
+            extra="""    class_weight : dict, 'balanced' or None, default=None
+        Weights per class multiplying ``sample_weight`` (not for multilabel
+        targets, nor 'balanced' in ``partial_fit``).
+""",
+            attrs="""    classes_ : ndarray of shape (n_classes,)
+        The labels (for multilabel targets, 0 … n_labels − 1).""",
+        )
+        + """
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier, SoftmaxClassifier
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sgdlearn import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier((16,), solver="lbfgs", random_state=0, max_iter=300)
+    >>> clf.fit(X, y).predict_proba(X[:3]).shape
+    (3, 3)
+    """
+    )
+
+    _multilabel = True
+    _parameter_constraints = {
+        **_MLPBase._parameter_constraints,
+        "class_weight": [StrOptions({"balanced"}), dict, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        penalty="l2",
+        l1_ratio=0.15,
+        dropout=0.0,
+        rho=0.9,
+        weight_init="glorot",
+        class_weight=None,
+    ):
+        self.class_weight = class_weight
+        _set_shared_params(self, locals())
+
+    @available_if(_stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Run one epoch over X, y, continuing from the previous call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_classes)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every label of the stream: required on the first call (except
+            for multilabel indicator targets), checked on later ones.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._classifier_partial_fit(X, y, sample_weight, classes)
