@@ -17,14 +17,17 @@ from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.callback import CallbackSupportMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._activations import ACTIVATIONS
 from ._losses import LOSS_BY_OUTPUT
@@ -56,7 +59,11 @@ def _rollback_on_error(estimator):
     try:
         yield
     except BaseException:
-        kept = {k: estimator.__dict__[k] for k in _CALLBACK_ATTRIBUTES if k in estimator.__dict__}
+        kept = {
+            k: estimator.__dict__[k]
+            for k in _CALLBACK_ATTRIBUTES
+            if k in estimator.__dict__
+        }
         estimator.__dict__.clear()
         estimator.__dict__.update(saved)
         estimator.__dict__.update(kept)
@@ -64,7 +71,7 @@ def _rollback_on_error(estimator):
 
 
 class _EpochCallbacks:
-    """Reports each epoch (L-BFGS: iteration) to scikit-learn callbacks as a sub-task."""
+    """Reports each epoch (L-BFGS: iteration) to callbacks as a sub-task."""
 
     def __init__(self, estimator, context, X, y, metadata, attributes):
         self._estimator = estimator
@@ -105,7 +112,10 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "batch_size": [StrOptions({"auto", "full"}), Interval(Integral, 1, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto", "full"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
@@ -123,7 +133,10 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "rho": [Interval(Real, 0, 1, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
     }
 
     # -- hooks for subclasses -------------------------------------------------
@@ -181,7 +194,16 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     # -- fit ---------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
+    def fit(
+        self,
+        X,
+        y,
+        sample_weight=None,
+        *,
+        X_val=None,
+        y_val=None,
+        sample_weight_val=None,
+    ):
         """Fit the model to X, y by minimising the objective.
 
         Parameters
@@ -216,17 +238,23 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 "epoch per call. Use fit(..., X_val=..., y_val=...) or stop the "
                 "stream yourself."
             )
-        return self._fit(X, y, sample_weight, validation=None, incremental=True, classes=classes)
+        return self._fit(
+            X, y, sample_weight, validation=None, incremental=True, classes=classes
+        )
 
     def _fit(self, X, y, sample_weight, *, validation, incremental, classes=None):
         with _rollback_on_error(self):
-            return self._fit_atomic(X, y, sample_weight, validation, incremental, classes)
+            return self._fit_atomic(
+                X, y, sample_weight, validation, incremental, classes
+            )
 
     def _fit_atomic(self, X, y, sample_weight, validation, incremental, classes):
         old_state = getattr(self, "_state", None)
         continuing = old_state is not None and (incremental or self.warm_start)
         X, y = self._validate_training_data(X, y, old_state if continuing else None)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype, ensure_non_negative=True)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
         known = old_state.encoding if continuing else None
         Y, encoding = self._encode_targets(y, X.dtype, known=known, classes=classes)
         class_factor = self._class_weight_factor(y, encoding, incremental)
@@ -235,7 +263,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         if not sample_weight.sum() > 0:
             raise ValueError("The sample weights sum to zero: there is nothing to fit.")
 
-        train, val = self._split_validation(X, Y, sample_weight, validation, incremental, encoding)
+        train, val = self._split_validation(
+            X, Y, sample_weight, validation, incremental, encoding
+        )
         layout = Layout((X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]))
         loss = self._make_loss(encoding)
         if continuing:
@@ -270,7 +300,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
         hooks = _EpochCallbacks(self, context, X, y, metadata, attributes)
         if lbfgs:
-            converged = train_lbfgs(objective, state, train, val, config, self._max_fun(), hooks)
+            converged = train_lbfgs(
+                objective, state, train, val, config, self._max_fun(), hooks
+            )
         else:
             converged = train_epochs(objective, state, train, val, config, hooks)
         hooks.close()
@@ -280,7 +312,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         for name, value in attributes(state).items():
             setattr(self, name, value)
         self._state = state
-        context.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata, reconstruction_attributes={})
+        context.call_on_fit_task_end(
+            estimator=self, X=X, y=y, metadata=metadata, reconstruction_attributes={}
+        )
         return self
 
     # -- pieces of fit --------------------------------------------------------
@@ -306,21 +340,34 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _split_validation(self, X, Y, sample_weight, validation, incremental, encoding):
         """Training rows and the validation rows (given, held out, or none)."""
-        X_val, y_val, sw_val = validation if validation is not None else (None, None, None)
+        X_val, y_val, sw_val = (
+            validation if validation is not None else (None, None, None)
+        )
         if X_val is not None:
             X_val, y_val = validate_data(
-                self, X_val, y_val, reset=False, accept_sparse="csr", dtype=X.dtype,
-                order="C", multi_output=True, y_numeric=not self._is_classifier(),
+                self,
+                X_val,
+                y_val,
+                reset=False,
+                accept_sparse="csr",
+                dtype=X.dtype,
+                order="C",
+                multi_output=True,
+                y_numeric=not self._is_classifier(),
             )
             Y_val, _ = self._encode_targets(y_val, X.dtype, known=encoding)
-            sw_val = _check_sample_weight(sw_val, X_val, dtype=X.dtype, ensure_non_negative=True)
+            sw_val = _check_sample_weight(
+                sw_val, X_val, dtype=X.dtype, ensure_non_negative=True
+            )
             val = Dataset(X_val, Y_val, sw_val)
             train = Dataset(X, Y, sample_weight)
         elif self.early_stopping and not incremental and self.solver != "lbfgs":
             stratify = self._stratify_labels(Y, encoding)
             try:
                 X_tr, X_v, Y_tr, Y_v, w_tr, w_v = train_test_split(
-                    X, Y, sample_weight,
+                    X,
+                    Y,
+                    sample_weight,
                     test_size=self.validation_fraction,
                     random_state=self._new_rng().integers(np.iinfo(np.int32).max),
                     stratify=stratify,
@@ -355,7 +402,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _new_state(self, layout, dtype, encoding):
         rng = self._new_rng()
-        theta = layout.initial_theta(rng, dtype, self._weight_init_scheme(), self._activation_name())
+        theta = layout.initial_theta(
+            rng, dtype, self._weight_init_scheme(), self._activation_name()
+        )
         optimizer = self._make_optimizer(layout.size, dtype)
         return TrainingState(theta, optimizer, self._make_schedule(), rng, encoding)
 
@@ -388,14 +437,20 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _check_solver_options(self):
         if self.solver != "lbfgs":
             return
-        if self.penalty in ("l1", "elasticnet") and self.alpha > 0 and (self.penalty == "l1" or self.l1_ratio > 0):
+        if (
+            self.penalty in ("l1", "elasticnet")
+            and self.alpha > 0
+            and (self.penalty == "l1" or self.l1_ratio > 0)
+        ):
             raise ValueError(
-                f"solver='lbfgs' supports only the L2 penalty, got penalty={self.penalty!r}: "
-                "L1 needs a proximal step. Use a stochastic solver such as 'adam' or 'sgd'."
+                "solver='lbfgs' supports only the L2 penalty, got "
+                f"penalty={self.penalty!r}: L1 needs a proximal step. Use a "
+                "stochastic solver such as 'adam' or 'sgd'."
             )
         if self.dropout > 0:
             raise ValueError(
-                f"solver='lbfgs' does not support dropout (got dropout={self.dropout}): "
+                "solver='lbfgs' does not support dropout (got "
+                f"dropout={self.dropout}): "
                 "dropout needs stochastic mini-batches. Use a stochastic solver."
             )
 
@@ -412,7 +467,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             max_epochs=1 if incremental else self.max_iter,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            stop_on_validation=self.early_stopping and has_validation and not incremental,
+            stop_on_validation=self.early_stopping
+            and has_validation
+            and not incremental,
             verbose=bool(self.verbose),
         )
 
@@ -428,7 +485,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _fitted_attributes(self, state, layout, encoding, has_validation):
         """Every fitted attribute as a dict: committed after fit, and given to
         callbacks to build a ready-to-predict copy mid-fit."""
-        stopped_on_validation = self.early_stopping and has_validation and self.solver != "lbfgs"
+        stopped_on_validation = (
+            self.early_stopping and has_validation and self.solver != "lbfgs"
+        )
         attributes = dict(encoding)
         attributes.update(self._model_attributes(layout, state.theta))
         attributes.update(
@@ -437,9 +496,15 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             loss_=state.loss,
             loss_curve_=list(state.loss_curve),
             best_loss_=None if stopped_on_validation else state.best_loss,
-            validation_scores_=list(state.validation_scores) if has_validation else None,
-            best_validation_score_=state.best_validation_score if has_validation else None,
-            validation_loss_curve_=list(state.validation_loss_curve) if has_validation else None,
+            validation_scores_=list(state.validation_scores)
+            if has_validation
+            else None,
+            best_validation_score_=state.best_validation_score
+            if has_validation
+            else None,
+            validation_loss_curve_=list(state.validation_loss_curve)
+            if has_validation
+            else None,
         )
         return attributes
 
@@ -448,7 +513,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _raw_output(self, X):
         """Raw scores z for X from the public fitted attributes."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32])
+        X = validate_data(
+            self, X, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32]
+        )
         coefs, intercepts = self._layers()
         return predict_raw(coefs, intercepts, ACTIVATIONS[self._activation_name()], X)
 
@@ -456,4 +523,3 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
-

@@ -55,14 +55,18 @@ class ClassifierGlue(ClassifierMixin):
                     "the other way round."
                 )
             encoding = known
-            if classes is not None and not np.array_equal(np.unique(classes), known["classes_"]):
+            if classes is not None and not np.array_equal(
+                np.unique(classes), known["classes_"]
+            ):
                 raise ValueError(
                     f"classes={classes!r} differs from classes_={known['classes_']!r} "
                     "of the first call to partial_fit."
                 )
         elif multilabel:
             if not self._multilabel:
-                raise ValueError(f"{type(self).__name__} does not support multilabel y.")
+                raise ValueError(
+                    f"{type(self).__name__} does not support multilabel y."
+                )
             encoding = self._encoding(np.arange(y.shape[1]), multilabel=True)
         else:
             labels = np.unique(column_or_1d(y) if classes is None else classes)
@@ -117,7 +121,9 @@ class ClassifierGlue(ClassifierMixin):
                 "e.g. from sklearn.utils.class_weight.compute_class_weight."
             )
         y = column_or_1d(y)
-        weights = compute_class_weight(self.class_weight, classes=encoding["classes_"], y=y)
+        weights = compute_class_weight(
+            self.class_weight, classes=encoding["classes_"], y=y
+        )
         return weights[np.searchsorted(encoding["classes_"], y)]
 
     def _score_raw(self, raw, Y, sample_weight, encoding):
@@ -137,7 +143,8 @@ class ClassifierGlue(ClassifierMixin):
 
         Returns
         -------
-        scores : ndarray of shape (n_samples,) for two classes, else (n_samples, n_classes)
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column for two classes, else one per class.
             For two classes, positive favours ``classes_[1]``.
         """
         raw = self._raw_output(X)

@@ -280,7 +280,7 @@ class SGDLogisticClassifier(_LinearClassifier):
     """
 
     _binary_one_column = True
-    _multiclass_activation = 'logistic'
+    _multiclass_activation = "logistic"
 
     def __init__(
         self,
@@ -366,7 +366,7 @@ class SoftmaxClassifier(_LinearClassifier):
     """
 
     _binary_one_column = False
-    _multiclass_activation = 'softmax'
+    _multiclass_activation = "softmax"
 
     def __init__(
         self,

@@ -111,5 +111,6 @@ class SoftmaxCrossEntropy:
 
 # The loss of a fitted model, found from its ``out_activation_``.
 LOSS_BY_OUTPUT = {
-    cls.out_activation: cls for cls in (SquaredError, Poisson, BinaryLogLoss, SoftmaxCrossEntropy)
+    cls.out_activation: cls
+    for cls in (SquaredError, Poisson, BinaryLogLoss, SoftmaxCrossEntropy)
 }

@@ -98,7 +98,10 @@ class _MLPBase(BaseSGDEstimator):
     _dropout_input = False
     _parameter_constraints = {
         **BaseSGDEstimator._parameter_constraints,
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
         "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "weight_init": [StrOptions({"glorot", "he"})],
@@ -108,7 +111,9 @@ class _MLPBase(BaseSGDEstimator):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if np.isscalar(sizes) else list(sizes)
         if not all(isinstance(s, Integral | np.integer) and s > 0 for s in sizes):
-            raise ValueError(f"hidden_layer_sizes must be positive integers, got {sizes}.")
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers, got {sizes}."
+            )
         return tuple(int(s) for s in sizes)
 
     def _activation_name(self):
@@ -139,7 +144,7 @@ def _set_shared_params(estimator, arguments):
 @fill_doc
 class MLPRegressor(RegressorGlue, _MLPBase):
     __doc__ = (
-        """Multi-layer perceptron regressor: scikit-learn's, plus dropout, L1 and more solvers.
+        """Multi-layer perceptron regressor: scikit-learn's, plus dropout, L1 and more.
 
     Trained by backprop on the squared error (Gaussian) or the Poisson half
     deviance (log link), averaged over outputs, plus alpha·P(W).

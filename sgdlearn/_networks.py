@@ -37,7 +37,9 @@ class Layout:
 
     def coefs(self, theta):
         """Views of ``theta``: one (fan_in, fan_out) weight matrix per layer."""
-        return [theta[s].reshape(shape) for s, shape in zip(self._coef_slices, self.shapes)]
+        return [
+            theta[s].reshape(shape) for s, shape in zip(self._coef_slices, self.shapes)
+        ]
 
     def intercepts(self, theta):
         """Views of ``theta``: one (fan_out,) intercept vector per layer."""
@@ -46,7 +48,9 @@ class Layout:
     def pack(self, coefs, intercepts, dtype):
         """A new ``theta`` holding copies of the given per-layer arrays."""
         theta = np.empty(self.size, dtype=dtype)
-        for view, value in zip(self.coefs(theta) + self.intercepts(theta), coefs + intercepts):
+        for view, value in zip(
+            self.coefs(theta) + self.intercepts(theta), coefs + intercepts
+        ):
             view[...] = value
         return theta
 

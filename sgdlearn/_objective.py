@@ -84,5 +84,7 @@ class Objective:
         and for gradient checks.
         """
         loss = self.batch_grad(params, grads, X, Y, sample_weight, ws, None)
-        self.penalty.add_l1_subgradient(params.coef, grads.coef, 1.0 / self.weight_total)
+        self.penalty.add_l1_subgradient(
+            params.coef, grads.coef, 1.0 / self.weight_total
+        )
         return loss / self.weight_total + self.penalty_per_sample(params)

@@ -25,7 +25,10 @@ class RegressorGlue(RegressorMixin):
                 "loss='poisson' requires non-negative y (counts or rates); y has "
                 "negative values. Use loss='squared_error' for signed targets."
             )
-        return Y, {"n_outputs_": Y.shape[1], "out_activation_": OUT_ACTIVATION[self.loss]}
+        return Y, {
+            "n_outputs_": Y.shape[1],
+            "out_activation_": OUT_ACTIVATION[self.loss],
+        }
 
     def _score_raw(self, raw, Y, sample_weight, encoding):
         """R² of the predictions (uniform average over outputs)."""

@@ -89,7 +89,11 @@ class BatchGatherer:
     def __init__(self, data, batch_size):
         self.data = data
         dtype = data.Y.dtype
-        self._x = None if sp.issparse(data.X) else np.empty((batch_size, data.X.shape[1]), dtype)
+        self._x = (
+            None
+            if sp.issparse(data.X)
+            else np.empty((batch_size, data.X.shape[1]), dtype)
+        )
         self._y = np.empty((batch_size, data.Y.shape[1]), dtype)
         self._w = np.empty(batch_size, dtype)
 
@@ -171,7 +175,9 @@ def run_epoch(objective, state, params, grads, gather, config, ws):
     prox_scale = 1.0 / objective.weight_total
     lr = state.schedule.lr
     total = 0.0
-    for rows in iter_batches(gather.data.n_samples, config.batch_size, state.rng, config.shuffle):
+    for rows in iter_batches(
+        gather.data.n_samples, config.batch_size, state.rng, config.shuffle
+    ):
         X, Y, w = gather(rows)
         total += objective.batch_grad(params, grads, X, Y, w, ws, state.rng)
         optimizer.step(state.theta, grads.theta, lr)
@@ -187,9 +193,10 @@ def train_epochs(objective, state, train, val, config, hooks):
     """Run up to ``config.max_epochs`` epochs of a first-order solver.
 
     ``hooks.epoch_begin(state)`` and ``hooks.epoch_end(state)`` frame each
-    epoch; a true answer from ``epoch_end`` stops training (callbacks). Returns True when a stopping rule ended training,
-    False when the epochs ran out. A KeyboardInterrupt stops after the
-    current batch with a warning, keeping what was learned.
+    epoch; a true answer from ``epoch_end`` stops training (callbacks).
+    Returns True when a stopping rule ended training, False when the epochs
+    ran out. A KeyboardInterrupt stops after the current batch with a
+    warning, keeping what was learned.
     """
     layout = objective.network.layout
     params = Params(state.theta, layout)
@@ -203,7 +210,9 @@ def train_epochs(objective, state, train, val, config, hooks):
             for _ in range(config.max_epochs):
                 hooks.epoch_begin(state)
                 total = run_epoch(objective, state, params, grads, gather, config, ws)
-                loss = total / objective.weight_total + objective.penalty_per_sample(params)
+                loss = total / objective.weight_total + objective.penalty_per_sample(
+                    params
+                )
                 stopped = record_epoch(
                     state, objective, params, loss, val, config, train.n_samples
                 )
@@ -226,7 +235,7 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
     Early stopping does not apply (as in scikit-learn's MLP); validation
     curves are recorded when validation data is given. Each iteration is
     framed by the hooks like an epoch; the last one begun never runs.
-    Returns True when scipy reports convergence.
+    Returns True when scipy reports convergence or a hook stopped it.
     """
     layout = objective.network.layout
     params = Params(state.theta, layout)
@@ -237,15 +246,29 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
     def fun(x):
         np.copyto(state.theta, x, casting="unsafe")
         with np.errstate(all="ignore"):
-            value = objective.value_grad(params, grads, train.X, train.Y, train.sample_weight, ws)
+            value = objective.value_grad(
+                params, grads, train.X, train.Y, train.sample_weight, ws
+            )
         return value, grads.theta.astype(np.float64)
 
+    stopped_by_hook = False
+
     def callback(intermediate_result):
+        nonlocal stopped_by_hook
         np.copyto(state.theta, intermediate_result.x, casting="unsafe")
-        record_epoch(state, objective, params, float(intermediate_result.fun), val, no_stop, train.n_samples)
+        record_epoch(
+            state,
+            objective,
+            params,
+            float(intermediate_result.fun),
+            val,
+            no_stop,
+            train.n_samples,
+        )
         stop = hooks.epoch_end(state)
         hooks.epoch_begin(state)
         if stop:
+            stopped_by_hook = True
             raise StopIteration
 
     hooks.epoch_begin(state)
@@ -261,4 +284,4 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
     if not np.isfinite(result.fun) or not np.isfinite(state.theta).all():
         raise divergence_error(state.n_iter + 1)
     state.loss = float(result.fun)
-    return bool(result.success)
+    return bool(result.success) or stopped_by_hook

@@ -6,7 +6,10 @@ the default settings, so none is listed.
 """
 
 import pytest
-from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    parametrize_with_checks,
+)
 
 from sgdlearn import (
     MLPClassifier,
