@@ -14,8 +14,9 @@ Update rules (g is the gradient, η the learning rate, t the step count):
              θ ← θ − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε)
 
 Adam's ε sits as in scikit-learn's MLP (added to √v before the bias
-correction of v), not as in ``torch.optim.Adam`` (added after it); the two
-agree to O(ε).
+correction of v), not as in ``torch.optim.Adam`` (added after it): ours acts
+like torch's ε/√(1 − β₂ᵗ), about 32 times torch's at the first step with
+β₂ = 0.999, and the same as t grows.
 """
 
 import numpy as np

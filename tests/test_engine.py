@@ -1,0 +1,1171 @@
+"""Tests of the private engine: losses, activations, penalties, optimizers,
+schedules, the network, the objective and the batch iterator.
+
+Every expected value is derived independently: by hand formulas, central
+finite differences, reference loops written from the update rules in the
+module docstrings, or ``torch.optim`` where torch is installed.
+"""
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy.special import log_expit, log_softmax, softmax
+from sklearn.linear_model import Lasso
+
+from sgdlearn._activations import ACTIVATIONS
+from sgdlearn._losses import (
+    LOSS_BY_OUTPUT,
+    BinaryLogLoss,
+    Poisson,
+    SoftmaxCrossEntropy,
+    SquaredError,
+)
+from sgdlearn._networks import Layout, Network
+from sgdlearn._objective import Objective, Params
+from sgdlearn._optimizers import SGD, Adagrad, Adam, RMSprop, make_optimizer
+from sgdlearn._penalties import ElasticNet, make_penalty
+from sgdlearn._schedules import (
+    Adaptive,
+    Constant,
+    InvScaling,
+    make_schedule,
+)
+from sgdlearn._training import (
+    BatchGatherer,
+    Dataset,
+    LoopConfig,
+    TrainingState,
+    iter_batches,
+    train_epochs,
+)
+
+LOSSES = {
+    "squared_error": SquaredError,
+    "poisson": Poisson,
+    "log_loss": BinaryLogLoss,
+    "softmax": SoftmaxCrossEntropy,
+}
+PENALTIES = [None, "l2", "l1", "elasticnet"]
+ALPHA = 0.7
+L1_RATIO = 0.3
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+
+
+def make_targets(loss_name, rng, n_samples, n_outputs):
+    """Targets suited to each loss: reals, counts, 0/1 columns, one-hot."""
+    if loss_name == "squared_error":
+        return rng.normal(size=(n_samples, n_outputs))
+    if loss_name == "poisson":
+        return rng.poisson(1.5, size=(n_samples, n_outputs)).astype(np.float64)
+    if loss_name == "log_loss":
+        return rng.integers(0, 2, size=(n_samples, n_outputs)).astype(np.float64)
+    labels = rng.integers(0, n_outputs, size=n_samples)
+    return np.eye(n_outputs)[labels]
+
+
+def numerical_grad(f, x, h=1e-6):
+    """Central differences of the scalar function f at x."""
+    grad = np.empty_like(x)
+    for i in range(x.size):
+        step = h * max(1.0, abs(x[i]))
+        xp = x.copy()
+        xm = x.copy()
+        xp[i] += step
+        xm[i] -= step
+        grad[i] = (f(xp) - f(xm)) / (2.0 * step)
+    return grad
+
+
+def hand_forward(coefs, intercepts, activation_name, X):
+    """Forward pass with independently written activations.
+
+    Returns the raw output and the list of hidden pre-activations.
+    """
+    funcs = {
+        "identity": lambda z: z,
+        "logistic": lambda z: 1.0 / (1.0 + np.exp(-z)),
+        "tanh": lambda z: (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z)),
+        "relu": lambda z: np.where(z > 0, z, 0.0),
+    }
+    out = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+    pre = []
+    for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
+        z = out @ coef + intercept
+        if i < len(coefs) - 1:
+            pre.append(z)
+            out = funcs[activation_name](z)
+        else:
+            out = z
+    return out, pre
+
+
+def build_problem(
+    loss_name,
+    penalty_name,
+    activation_name,
+    hidden,
+    fit_intercept=True,
+    seed=0,
+    n_samples=12,
+    n_features=3,
+    n_outputs=3,
+):
+    """Data, network, objective and a safe θ (no L1 weight at 0, no relu kink)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features))
+    Y = make_targets(loss_name, rng, n_samples, n_outputs)
+    sample_weight = rng.uniform(0.2, 3.0, size=n_samples)
+    layout = Layout((n_features, *hidden, n_outputs))
+    network = Network(layout, ACTIVATIONS[activation_name])
+    for _ in range(1000):
+        theta = layout.initial_theta(rng, np.float64, "glorot", activation_name)
+        # keep every weight away from 0 (L1 kink), then jitter everything
+        coef = theta[: layout.n_coef]
+        coef += np.where(coef >= 0, 0.05, -0.05)
+        theta += rng.uniform(-0.02, 0.02, size=theta.size) * np.sign(theta)
+        if not fit_intercept:
+            layout.intercepts(theta)[-1][...] = 0.0
+        _, pre = hand_forward(
+            layout.coefs(theta), layout.intercepts(theta), activation_name, X
+        )
+        if all(np.abs(z).min() > 1e-3 for z in pre) and (
+            np.abs(theta[: layout.n_coef]).min() > 1e-3
+        ):
+            break
+    else:  # pragma: no cover
+        raise RuntimeError("could not draw a theta away from the kinks")
+    penalty = make_penalty(penalty_name, ALPHA, L1_RATIO)
+    objective = Objective(
+        network,
+        LOSSES[loss_name](),
+        penalty,
+        weight_total=sample_weight.sum(),
+        fit_intercept=fit_intercept,
+    )
+    return X, Y, sample_weight, layout, network, objective, theta
+
+
+def objective_function(objective, layout, X, Y, sample_weight):
+    """(f, f_and_grad) evaluating Objective.value_grad at a given θ."""
+    ws = objective.network.workspace(X.shape[0], np.float64)
+    buffer = np.zeros(layout.size)
+    grad_buffer = np.full(layout.size, np.nan)
+    params = Params(buffer, layout)
+    grads = Params(grad_buffer, layout)
+
+    def f_and_grad(theta):
+        np.copyto(buffer, theta)
+        grad_buffer.fill(np.nan)  # stale entries must be overwritten
+        value = objective.value_grad(params, grads, X, Y, sample_weight, ws)
+        return value, grad_buffer.copy()
+
+    def f(theta):
+        return f_and_grad(theta)[0]
+
+    return f, f_and_grad
+
+
+# --------------------------------------------------------------------------
+# 1. the objective: finite-difference gradient checks and hand formulas
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("penalty_name", PENALTIES)
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_objective_gradient_linear(loss_name, penalty_name, fit_intercept):
+    X, Y, sw, layout, _, objective, theta = build_problem(
+        loss_name, penalty_name, "identity", (), fit_intercept=fit_intercept
+    )
+    f, f_and_grad = objective_function(objective, layout, X, Y, sw)
+    _, grad = f_and_grad(theta)
+    numeric = numerical_grad(f, theta)
+    free = np.ones(layout.size, dtype=bool)
+    if not fit_intercept:
+        free[layout.n_coef :] = False
+        # the intercept is held at 0: no gradient on it
+        assert_array_equal(grad[~free], 0.0)
+    assert np.isfinite(grad).all()
+    assert_allclose(grad[free], numeric[free], rtol=1e-5, atol=1e-8)
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+@pytest.mark.parametrize("activation_name", list(ACTIVATIONS))
+@pytest.mark.parametrize("penalty_name", PENALTIES)
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_objective_gradient_mlp(loss_name, penalty_name, activation_name, depth):
+    hidden = (4, 3)[:depth]
+    X, Y, sw, layout, _, objective, theta = build_problem(
+        loss_name, penalty_name, activation_name, hidden, seed=depth
+    )
+    f, f_and_grad = objective_function(objective, layout, X, Y, sw)
+    _, grad = f_and_grad(theta)
+    numeric = numerical_grad(f, theta)
+    assert np.isfinite(grad).all()
+    # the check must not be vacuous
+    assert np.abs(numeric).max() > 1e-3
+    assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+
+
+def hand_loss_and_dz(loss_name, Z, Y):
+    """Per-sample loss and ∂ℓ/∂z from the formulas of API.md."""
+    k = Z.shape[1]
+    if loss_name == "squared_error":
+        return (0.5 * (Y - Z) ** 2).sum(axis=1) / k, (Z - Y) / k
+    if loss_name == "poisson":
+        mu = np.exp(Z)
+        ylog = np.zeros_like(Y)
+        pos = Y > 0
+        ylog[pos] = Y[pos] * np.log(Y[pos] / mu[pos])
+        return (ylog - Y + mu).sum(axis=1) / k, (mu - Y) / k
+    if loss_name == "log_loss":
+        per = -(Y * log_expit(Z) + (1 - Y) * log_expit(-Z))
+        return per.sum(axis=1), 1.0 / (1.0 + np.exp(-Z)) - Y
+    per = -(Y * log_softmax(Z, axis=1)).sum(axis=1)
+    return per, softmax(Z, axis=1) - Y
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("penalty_name", PENALTIES)
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_objective_value_matches_hand_formula(loss_name, penalty_name, fit_intercept):
+    X, Y, sw, layout, _, objective, theta = build_problem(
+        loss_name, penalty_name, "identity", (), fit_intercept=fit_intercept
+    )
+    _, f_and_grad = objective_function(objective, layout, X, Y, sw)
+    value, grad = f_and_grad(theta)
+
+    W = theta[: layout.n_coef].reshape(X.shape[1], Y.shape[1])
+    b = theta[layout.n_coef :]
+    Z = X @ W + b
+    per_sample, dz = hand_loss_and_dz(loss_name, Z, Y)
+    alpha, ratio = {
+        None: (0.0, 0.0),
+        "l2": (ALPHA, 0.0),
+        "l1": (ALPHA, 1.0),
+        "elasticnet": (ALPHA, L1_RATIO),
+    }[penalty_name]
+    P = (1 - ratio) * 0.5 * np.sum(W**2) + ratio * np.sum(np.abs(W))
+    expected = (np.sum(sw * per_sample) + alpha * P) / sw.sum()
+    assert value == pytest.approx(expected, rel=1e-12)
+
+    grad_W = X.T @ (sw[:, None] * dz) + alpha * ((1 - ratio) * W + ratio * np.sign(W))
+    grad_b = (sw[:, None] * dz).sum(axis=0) if fit_intercept else 0.0 * b
+    expected_grad = np.concatenate([grad_W.ravel(), grad_b]) / sw.sum()
+    assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("depth", [0, 1])
+def test_objective_sparse_matches_dense(depth):
+    hidden = (5,)[:depth]
+    X, Y, sw, layout, _, objective, theta = build_problem(
+        "log_loss", "elasticnet", "tanh", hidden, n_samples=15, n_features=6
+    )
+    X[np.abs(X) < 0.8] = 0.0
+    assert (X == 0).mean() > 0.3
+    _, dense = objective_function(objective, layout, X, Y, sw)
+    value, grad = dense(theta)
+    for fmt in (sp.csr_matrix, sp.csr_array):
+        Xs = fmt(X)
+        _, sparse = objective_function(objective, layout, Xs, Y, sw)
+        value_s, grad_s = sparse(theta)
+        assert value_s == pytest.approx(value, rel=1e-12)
+        assert_allclose(grad_s, grad, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_objective_float32_matches_float64(loss_name):
+    X, Y, sw, layout, _, objective, theta = build_problem(
+        loss_name, "elasticnet", "tanh", (5,)
+    )
+    _, f64 = objective_function(objective, layout, X, Y, sw)
+    value, grad = f64(theta)
+    f32 = objective.network.workspace(X.shape[0], np.float32)
+    theta32 = theta.astype(np.float32)
+    grad32 = np.zeros_like(theta32)
+    params, grads = Params(theta32, layout), Params(grad32, layout)
+    value32 = objective.value_grad(
+        params,
+        grads,
+        X.astype(np.float32),
+        Y.astype(np.float32),
+        sw.astype(np.float32),
+        f32,
+    )
+    assert grad32.dtype == np.float32
+    assert value32 == pytest.approx(value, rel=1e-5)
+    assert_allclose(grad32, grad, rtol=1e-3, atol=1e-5)
+
+
+# --------------------------------------------------------------------------
+# 2. losses
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_loss_gradient_wrt_raw(loss_name):
+    rng = np.random.default_rng(3)
+    n, k = 6, 3
+    raw = rng.normal(size=(n, k))
+    Y = make_targets(loss_name, rng, n, k)
+    sw = rng.uniform(0.3, 2.0, size=n)
+    loss = LOSSES[loss_name]()
+    grad = np.empty_like(raw)
+    value = loss.value_grad(raw.copy(), Y, sw, grad)
+
+    def f(flat):
+        return loss.value_grad(flat.reshape(n, k), Y, sw, np.empty((n, k)))
+
+    numeric = numerical_grad(f, raw.ravel()).reshape(n, k)
+    assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+    # the value is the weighted sum of the hand formula
+    per_sample, dz = hand_loss_and_dz(loss_name, raw, Y)
+    assert value == pytest.approx(float(sw @ per_sample), rel=1e-12)
+    assert_allclose(grad, sw[:, None] * dz, rtol=1e-12, atol=1e-15)
+
+
+def test_binary_log_loss_extreme_scores():
+    loss = BinaryLogLoss()
+    raw = np.array([[1000.0, -1000.0], [1000.0, -1000.0]])
+    Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    sw = np.array([1.0, 2.0])
+    grad = np.empty_like(raw)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = loss.value_grad(raw, Y, sw, grad)
+        proba = loss.inverse_link(raw)
+    # row 0 is perfectly right (loss 0), row 1 wrong by 1000 in both columns
+    assert value == pytest.approx(1.0 * 0.0 + 2.0 * 2000.0, rel=1e-12)
+    # gradient σ(z) − y, weighted: σ(±1000) is 1 / 0
+    assert_allclose(grad, [[0.0, 0.0], [2.0, -2.0]], atol=1e-300)
+    assert_allclose(proba, [[1.0, 0.0], [1.0, 0.0]], atol=1e-300)
+    assert np.isfinite(grad).all() and np.isfinite(proba).all()
+
+
+def test_softmax_extreme_scores():
+    loss = SoftmaxCrossEntropy()
+    raw = np.array([[1000.0, -1000.0, 0.0], [1000.0, -1000.0, 0.0]])
+    Y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    sw = np.array([1.0, 3.0])
+    grad = np.empty_like(raw)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        value = loss.value_grad(raw, Y, sw, grad)
+        proba = loss.inverse_link(raw)
+    # row 0: -log softmax = 0; row 1: 1000 - (-1000) = 2000
+    assert value == pytest.approx(3.0 * 2000.0, rel=1e-12)
+    assert_allclose(grad, [[0.0, 0.0, 0.0], [3.0, -3.0, 0.0]], atol=1e-300)
+    assert_allclose(proba, [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], atol=1e-300)
+    assert np.isfinite(grad).all() and np.isfinite(proba).all()
+
+
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_link_inverse_link_round_trip(loss_name):
+    loss = LOSSES[loss_name]()
+    rng = np.random.default_rng(5)
+    if loss_name == "softmax":
+        mean = rng.dirichlet(np.ones(4))  # class frequencies, 1-D
+        raw = loss.link(mean)
+        assert_allclose(loss.inverse_link(raw[None, :])[0], mean, rtol=1e-12)
+        raw = rng.normal(size=(5, 4))
+        proba = loss.inverse_link(raw)
+        assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+        assert_allclose(proba, softmax(raw, axis=1), rtol=1e-12)
+        return
+    if loss_name == "log_loss":
+        mean = rng.uniform(0.01, 0.99, size=(5, 3))
+        expected_mean = 1.0 / (1.0 + np.exp(-rng.normal(size=(5, 3))))
+    elif loss_name == "poisson":
+        mean = rng.uniform(0.1, 20.0, size=(5, 3))
+        expected_mean = None
+    else:
+        mean = rng.normal(size=(5, 3))
+        expected_mean = None
+    assert_allclose(loss.inverse_link(loss.link(mean)), mean, rtol=1e-12)
+    raw = rng.normal(size=(5, 3))
+    assert_allclose(loss.link(loss.inverse_link(raw)), raw, rtol=1e-9, atol=1e-12)
+    if expected_mean is not None:
+        z = np.log(expected_mean) - np.log1p(-expected_mean)
+        assert_allclose(loss.inverse_link(z), expected_mean, rtol=1e-12)
+
+
+def test_loss_by_output_table():
+    assert LOSS_BY_OUTPUT == {
+        "identity": SquaredError,
+        "exp": Poisson,
+        "logistic": BinaryLogLoss,
+        "softmax": SoftmaxCrossEntropy,
+    }
+
+
+# --------------------------------------------------------------------------
+# activations
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activation_backward_from_output(name):
+    act = ACTIVATIONS[name]
+    rng = np.random.default_rng(1)
+    z = rng.normal(size=20)
+    z[np.abs(z) < 1e-3] = 0.5  # away from relu's kink
+    a = act.forward(z.copy())
+    h = 1e-6
+    deriv = (act.forward(z + h) - act.forward(z - h)) / (2 * h)
+    delta = rng.normal(size=20)
+    out = act.backward(a, delta.copy())
+    assert_allclose(out, delta * deriv, rtol=1e-6, atol=1e-9)
+    # forward works in place on its argument
+    buf = z.copy()
+    act.forward(buf)
+    assert_array_equal(buf, a)
+
+
+# --------------------------------------------------------------------------
+# 3. penalties
+# --------------------------------------------------------------------------
+
+
+def test_make_penalty_ratios():
+    assert make_penalty(None, 3.0, 0.4).alpha == 0.0
+    assert make_penalty("l2", 3.0, 0.4).l1_ratio == 0.0
+    assert make_penalty("l1", 3.0, 0.4).l1_ratio == 1.0
+    pen = make_penalty("elasticnet", 3.0, 0.4)
+    assert pen.l1_ratio == 0.4
+    assert pen.l1 == pytest.approx(1.2) and pen.l2 == pytest.approx(1.8)
+    assert not make_penalty("l2", 3.0, 0.4).has_l1
+    assert make_penalty("l1", 3.0, 0.4).has_l1
+
+
+@pytest.mark.parametrize(
+    "penalty, step", [(make_penalty("l1", 1.0, 0.5), 0.1), (ElasticNet(2.0, 0.25), 0.2)]
+)
+def test_prox_soft_thresholds(penalty, step):
+    threshold = step * penalty.l1  # 0.1 in both cases
+    assert threshold == pytest.approx(0.1)
+    coef = np.array([0.3, -0.3, 0.05, -0.05, 0.1, -0.0999, 0.0, 1.0, -2.0])
+    original = coef.copy()
+    penalty.prox(coef, step)
+    small = np.abs(original) <= threshold
+    assert small.sum() == 5
+    assert np.all(coef[small] == 0.0)
+    big = ~small
+    assert_allclose(
+        coef[big], np.sign(original[big]) * (np.abs(original[big]) - 0.1), rtol=1e-14
+    )
+    assert np.all(np.sign(coef[big]) == np.sign(original[big]))
+
+
+def test_prox_per_coordinate_threshold():
+    penalty = make_penalty("l1", 0.5, None)
+    coef = np.array([1.0, 1.0, -1.0, -1.0, 0.2])
+    step = np.array([0.4, 4.0, 1.0, 1.9, 0.2])
+    thresholds = 0.5 * step
+    penalty.prox(coef, step)
+    expected = [1.0 - 0.2, 0.0, -(1.0 - 0.5), -(1.0 - 0.95), 0.2 - 0.1]
+    assert_allclose(coef, expected, rtol=1e-14)
+    assert coef[1] == 0.0
+    assert thresholds[1] > 1.0
+
+
+def test_prox_in_place_on_theta_view_and_noop_without_l1():
+    layout = Layout((3, 2))
+    theta = np.array([0.05, -0.5, 0.3, 0.01, -0.02, 0.7, 0.01, -0.01])
+    params = Params(theta, layout)
+    make_penalty("l1", 1.0, None).prox(params.coef, 0.1)
+    assert_allclose(theta[:6], [0.0, -0.4, 0.2, 0.0, 0.0, 0.6], rtol=1e-14)
+    # the intercepts are never touched
+    assert_array_equal(theta[6:], [0.01, -0.01])
+    for pen in (make_penalty("l2", 1.0, None), make_penalty(None, 1.0, None)):
+        before = theta.copy()
+        pen.prox(params.coef, 0.1)
+        assert_array_equal(theta, before)
+
+
+def test_penalty_value_and_smooth_grad():
+    coef = np.array([0.5, -2.0, 0.0, 1.5])
+    pen = ElasticNet(alpha=2.0, l1_ratio=0.25)
+    expected = 2.0 * (0.75 * 0.5 * (0.25 + 4.0 + 2.25) + 0.25 * (0.5 + 2.0 + 1.5))
+    assert pen.value(coef) == pytest.approx(expected, rel=1e-14)
+    grad = np.ones(4)
+    pen.add_smooth_grad(coef, grad, 0.5)
+    assert_allclose(grad, 1.0 + 0.5 * 2.0 * 0.75 * coef, rtol=1e-14)
+    sub = np.zeros(4)
+    pen.add_l1_subgradient(coef, sub, 0.5)
+    assert_allclose(sub, 0.5 * 2.0 * 0.25 * np.sign(coef), rtol=1e-14)
+
+
+@pytest.mark.parametrize("penalty_name", ["l2", "l1", "elasticnet"])
+def test_intercepts_not_penalised(penalty_name):
+    X, Y, sw, layout, network, penalised, theta = build_problem(
+        "squared_error", penalty_name, "tanh", (4,)
+    )
+    plain = Objective(network, SquaredError(), make_penalty(None, 0, 0), sw.sum())
+    _, with_pen = objective_function(penalised, layout, X, Y, sw)
+    _, without = objective_function(plain, layout, X, Y, sw)
+    v1, g1 = with_pen(theta)
+    v0, g0 = without(theta)
+    # the intercept gradients are the same, with or without the penalty
+    assert_allclose(g1[layout.n_coef :], g0[layout.n_coef :], rtol=1e-14, atol=0)
+    assert not np.allclose(g1[: layout.n_coef], g0[: layout.n_coef])
+    # the penalty's share of the value does not depend on θ[n_coef:]
+    moved = theta.copy()
+    moved[layout.n_coef :] += 3.0
+    v1m, _ = with_pen(moved)
+    v0m, _ = without(moved)
+    assert v1 - v0 == pytest.approx(v1m - v0m, rel=1e-10)
+    assert v1 - v0 == pytest.approx(
+        penalised.penalty.value(theta[: layout.n_coef]) / sw.sum(), rel=1e-10
+    )
+    params = Params(moved, layout)
+    assert penalised.penalty_per_sample(params) == pytest.approx(
+        penalised.penalty_per_sample(Params(theta, layout)), rel=1e-15
+    )
+
+
+# --------------------------------------------------------------------------
+# 4. optimizers
+# --------------------------------------------------------------------------
+
+THETA0 = [0.5, -1.0, 2.0]
+GRADS = [
+    [0.1, -0.2, 0.3],
+    [0.05, 0.4, -0.1],
+    [-0.3, 0.1, 0.2],
+    [0.2, -0.05, -0.4],
+    [0.0, 0.3, 0.1],
+]
+LRS = [0.1, 0.1, 0.05, 0.05, 0.02]
+
+
+def reference_sgd(theta, grads, lrs, momentum=0.0, nesterov=False):
+    theta = list(theta)
+    v = [0.0] * len(theta)
+    path = []
+    for g, lr in zip(grads, lrs):
+        for i in range(len(theta)):
+            if momentum == 0.0:
+                theta[i] = theta[i] - lr * g[i]
+                continue
+            v[i] = momentum * v[i] - lr * g[i]
+            if nesterov:
+                theta[i] = theta[i] + momentum * v[i] - lr * g[i]
+            else:
+                theta[i] = theta[i] + v[i]
+        path.append(list(theta))
+    return path
+
+
+def reference_adagrad(theta, grads, lrs, eps):
+    theta = list(theta)
+    G = [0.0] * len(theta)
+    path = []
+    for g, lr in zip(grads, lrs):
+        for i in range(len(theta)):
+            G[i] += g[i] * g[i]
+            theta[i] -= lr * g[i] / (math.sqrt(G[i]) + eps)
+        path.append(list(theta))
+    return path
+
+
+def reference_rmsprop(theta, grads, lrs, rho, eps):
+    theta = list(theta)
+    v = [0.0] * len(theta)
+    path = []
+    for g, lr in zip(grads, lrs):
+        for i in range(len(theta)):
+            v[i] = rho * v[i] + (1 - rho) * g[i] * g[i]
+            theta[i] -= lr * g[i] / (math.sqrt(v[i]) + eps)
+        path.append(list(theta))
+    return path
+
+
+def reference_adam(theta, grads, lrs, beta_1, beta_2, eps):
+    theta = list(theta)
+    m = [0.0] * len(theta)
+    v = [0.0] * len(theta)
+    path = []
+    for t, (g, lr) in enumerate(zip(grads, lrs), start=1):
+        lr_t = lr * math.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+        for i in range(len(theta)):
+            m[i] = beta_1 * m[i] + (1 - beta_1) * g[i]
+            v[i] = beta_2 * v[i] + (1 - beta_2) * g[i] * g[i]
+            theta[i] -= lr_t * m[i] / (math.sqrt(v[i]) + eps)
+        path.append(list(theta))
+    return path
+
+
+OPTIMIZER_CASES = {
+    "sgd": (
+        lambda: SGD(3, np.float64),
+        lambda lrs: reference_sgd(THETA0, GRADS, lrs),
+    ),
+    "momentum": (
+        lambda: SGD(3, np.float64, momentum=0.9),
+        lambda lrs: reference_sgd(THETA0, GRADS, lrs, momentum=0.9),
+    ),
+    "nesterov": (
+        lambda: SGD(3, np.float64, momentum=0.8, nesterov=True),
+        lambda lrs: reference_sgd(THETA0, GRADS, lrs, momentum=0.8, nesterov=True),
+    ),
+    "adagrad": (
+        lambda: Adagrad(3, np.float64, epsilon=1e-3),
+        lambda lrs: reference_adagrad(THETA0, GRADS, lrs, 1e-3),
+    ),
+    "rmsprop": (
+        lambda: RMSprop(3, np.float64, rho=0.8, epsilon=1e-3),
+        lambda lrs: reference_rmsprop(THETA0, GRADS, lrs, 0.8, 1e-3),
+    ),
+    "adam": (
+        lambda: Adam(3, np.float64, beta_1=0.8, beta_2=0.95, epsilon=1e-3),
+        lambda lrs: reference_adam(THETA0, GRADS, lrs, 0.8, 0.95, 1e-3),
+    ),
+}
+
+
+@pytest.mark.parametrize("lrs", [LRS, [0.1] * 5], ids=["varying_lr", "constant_lr"])
+@pytest.mark.parametrize("name", list(OPTIMIZER_CASES))
+def test_optimizer_matches_hand_update_rule(name, lrs):
+    make, reference = OPTIMIZER_CASES[name]
+    optimizer = make()
+    theta = np.array(THETA0)
+    expected = reference(lrs)
+    for k, (g, lr) in enumerate(zip(GRADS, lrs)):
+        optimizer.step(theta, np.array(g), lr)
+        assert_allclose(theta, expected[k], rtol=1e-13, atol=1e-15, err_msg=f"{k=}")
+
+
+def test_sgd_momentum_and_plain_differ():
+    # momentum must change the path from the second step on
+    plain = reference_sgd(THETA0, GRADS, LRS)
+    heavy = reference_sgd(THETA0, GRADS, LRS, momentum=0.9)
+    nest = reference_sgd(THETA0, GRADS, LRS, momentum=0.9, nesterov=True)
+    assert not np.allclose(plain[1], heavy[1])
+    assert not np.allclose(heavy[1], nest[1])
+    # nesterov without momentum is plain SGD
+    theta = np.array(THETA0)
+    opt = SGD(3, np.float64, momentum=0.0, nesterov=True)
+    for g, lr in zip(GRADS, LRS):
+        opt.step(theta, np.array(g), lr)
+    assert_allclose(theta, plain[-1], rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adam"])
+def test_step_size_is_effective_step(name):
+    optimizer = OPTIMIZER_CASES[name][0]()
+    theta = np.array(THETA0)
+    m = np.zeros(3)
+    for g, lr in zip(GRADS, LRS):
+        g = np.array(g)
+        before = theta.copy()
+        optimizer.step(theta, g, lr)
+        step = np.broadcast_to(optimizer.step_size(lr), theta.shape)
+        if name == "adam":
+            # the step multiplies the first-moment estimate
+            m = 0.8 * m + 0.2 * g
+            direction = m
+        else:
+            direction = g
+        assert_allclose(before - theta, step * direction, rtol=1e-12, atol=1e-16)
+        if name != "sgd":
+            assert np.ndim(optimizer.step_size(lr)) == 1
+    assert OPTIMIZER_CASES["sgd"][0]().step_size(0.3) == 0.3
+
+
+@pytest.mark.parametrize(
+    "name, lr, tol",
+    [
+        ("sgd", 0.1, 1e-6),
+        ("momentum", 0.05, 1e-6),
+        ("nesterov", 0.05, 1e-6),
+        ("adagrad", 0.5, 1e-6),
+        ("rmsprop", 0.002, 2e-2),
+        ("adam", 0.01, 1e-3),
+    ],
+)
+def test_optimizer_converges_on_quadratic(name, lr, tol):
+    a = np.array([1.0, 3.0, 0.5])
+    c = np.array([-1.0, 2.0, 0.5])
+    optimizer = OPTIMIZER_CASES[name][0]()
+    theta = np.array(THETA0)
+    start = np.abs(theta - c).max()
+    for _ in range(3000):
+        optimizer.step(theta, a * (theta - c), lr)
+    assert np.abs(theta - c).max() < min(tol, 1e-2 * start)
+
+
+def test_make_optimizer():
+    params = dict(
+        momentum=0.9,
+        nesterovs_momentum=True,
+        epsilon=1e-7,
+        rho=0.8,
+        beta_1=0.7,
+        beta_2=0.9,
+    )
+    sgd = make_optimizer("sgd", 4, np.float32, params)
+    assert isinstance(sgd, SGD) and sgd.nesterov and sgd.momentum == 0.9
+    assert sgd.velocity.dtype == np.float32 and sgd.velocity.shape == (4,)
+    assert isinstance(make_optimizer("adagrad", 4, np.float64, params), Adagrad)
+    rms = make_optimizer("rmsprop", 4, np.float64, params)
+    assert isinstance(rms, RMSprop) and rms.rho == 0.8 and rms.epsilon == 1e-7
+    adam = make_optimizer("adam", 4, np.float64, params)
+    assert (adam.beta_1, adam.beta_2, adam.epsilon) == (0.7, 0.9, 1e-7)
+    with pytest.raises(ValueError):
+        make_optimizer("lbfgs", 4, np.float64, params)
+
+
+TORCH_GRADS = [
+    [0.1, -0.2, 0.3],
+    [0.05, 0.4, -0.1],
+    [-0.3, 0.1, 0.2],
+    [0.2, -0.05, -0.4],
+    [0.15, 0.3, 0.1],
+]
+
+
+@pytest.mark.parametrize(
+    "name", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+)
+def test_optimizer_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    lr = 0.05
+    param = torch.tensor(THETA0, dtype=torch.float64, requires_grad=True)
+    ours, torch_opt, rtol = {
+        "sgd": (SGD(3, np.float64), torch.optim.SGD([param], lr=lr), 1e-12),
+        "momentum": (
+            SGD(3, np.float64, momentum=0.9),
+            torch.optim.SGD([param], lr=lr, momentum=0.9),
+            1e-12,
+        ),
+        "nesterov": (
+            SGD(3, np.float64, momentum=0.9, nesterov=True),
+            torch.optim.SGD([param], lr=lr, momentum=0.9, nesterov=True),
+            1e-12,
+        ),
+        "adagrad": (
+            Adagrad(3, np.float64, epsilon=1e-6),
+            torch.optim.Adagrad([param], lr=lr, eps=1e-6),
+            1e-12,
+        ),
+        "rmsprop": (
+            RMSprop(3, np.float64, rho=0.85, epsilon=1e-6),
+            torch.optim.RMSprop([param], lr=lr, alpha=0.85, eps=1e-6),
+            1e-12,
+        ),
+        # ε sits differently (scikit-learn's placement): use a tiny ε in both
+        "adam": (
+            Adam(3, np.float64, beta_1=0.9, beta_2=0.999, epsilon=1e-12),
+            torch.optim.Adam([param], lr=lr, betas=(0.9, 0.999), eps=1e-12),
+            1e-7,
+        ),
+    }[name]
+    theta = np.array(THETA0)
+    for k, g in enumerate(TORCH_GRADS * 2):
+        ours.step(theta, np.array(g), lr)
+        param.grad = torch.tensor(g, dtype=torch.float64)
+        torch_opt.step()
+        assert_allclose(
+            theta, param.detach().numpy(), rtol=rtol, atol=0, err_msg=f"step {k}"
+        )
+
+
+def test_adam_epsilon_placement_against_torch():
+    """sgdlearn adds ε to √v before the bias correction (scikit-learn's way).
+
+    Its step lr·√(1−β₂ᵗ)/(1−β₁ᵗ)·m/(√v + ε) is torch's step with
+    ε_t = ε/√(1−β₂ᵗ), so with that ε per step the two agree to rounding;
+    with the same ε they differ.
+    """
+    torch = pytest.importorskip("torch")
+    lr, eps, beta_2 = 0.05, 1e-3, 0.999
+    same_eps = torch.tensor(THETA0, dtype=torch.float64, requires_grad=True)
+    moved_eps = torch.tensor(THETA0, dtype=torch.float64, requires_grad=True)
+    opt_same = torch.optim.Adam([same_eps], lr=lr, eps=eps)
+    opt_moved = torch.optim.Adam([moved_eps], lr=lr, eps=eps)
+    ours = Adam(3, np.float64, beta_2=beta_2, epsilon=eps)
+    theta = np.array(THETA0)
+    for t, g in enumerate(TORCH_GRADS * 2, start=1):
+        ours.step(theta, np.array(g), lr)
+        for param in (same_eps, moved_eps):
+            param.grad = torch.tensor(g, dtype=torch.float64)
+        opt_moved.param_groups[0]["eps"] = eps / math.sqrt(1 - beta_2**t)
+        opt_same.step()
+        opt_moved.step()
+        assert_allclose(theta, moved_eps.detach().numpy(), rtol=1e-12, atol=0)
+    assert np.abs(theta - same_eps.detach().numpy()).max() > 1e-6
+
+
+# --------------------------------------------------------------------------
+# 5. schedules
+# --------------------------------------------------------------------------
+
+
+def test_constant_schedule():
+    schedule = make_schedule("constant", 0.02, 0.5)
+    assert isinstance(schedule, Constant)
+    for t in (10, 100, 1000):
+        schedule.end_epoch(t)
+        assert schedule.lr == 0.02
+    assert schedule.on_plateau() is True
+
+
+@pytest.mark.parametrize("power_t", [0.5, 0.25, 1.0])
+def test_invscaling_schedule(power_t):
+    schedule = make_schedule("invscaling", 0.3, power_t)
+    assert isinstance(schedule, InvScaling)
+    assert schedule.lr == 0.3
+    for t in (50, 100, 150, 1000):
+        schedule.end_epoch(t)
+        assert schedule.lr == pytest.approx(0.3 / (t + 1) ** power_t, rel=1e-14)
+    assert schedule.on_plateau() is True
+
+
+def test_adaptive_schedule():
+    schedule = make_schedule("adaptive", 1e-3, 0.5)
+    assert isinstance(schedule, Adaptive)
+    schedule.end_epoch(1000)
+    assert schedule.lr == 1e-3
+    # 1e-3 / 5**k: 2e-4, 4e-5, 8e-6, 1.6e-6, 3.2e-7 (<= 1e-6 after 5 divisions)
+    expected = [1e-3 / 5**k for k in range(1, 6)]
+    for lr in expected:
+        assert schedule.on_plateau() is False
+        assert schedule.lr == pytest.approx(lr, rel=1e-12)
+    assert schedule.lr <= 1e-6
+    assert schedule.on_plateau() is True
+    assert schedule.lr == pytest.approx(expected[-1], rel=1e-12)
+
+
+def test_schedules_pickle():
+    schedule = InvScaling(0.1, 0.5)
+    schedule.end_epoch(99)
+    clone = pickle.loads(pickle.dumps(schedule))
+    assert clone.lr == schedule.lr and clone.power_t == 0.5
+
+
+# --------------------------------------------------------------------------
+# 6. networks
+# --------------------------------------------------------------------------
+
+
+def test_layout_sizes_and_views():
+    layout = Layout((3, 4, 2))
+    assert layout.n_coef == 3 * 4 + 4 * 2
+    assert layout.size == layout.n_coef + 4 + 2
+    assert layout.n_layers == 2
+    theta = np.arange(layout.size, dtype=np.float64)
+    coefs = layout.coefs(theta)
+    intercepts = layout.intercepts(theta)
+    assert [c.shape for c in coefs] == [(3, 4), (4, 2)]
+    assert [b.shape for b in intercepts] == [(4,), (2,)]
+    # weights first, layer by layer, C order; then the intercepts
+    assert_array_equal(coefs[0], np.arange(12).reshape(3, 4))
+    assert_array_equal(coefs[1], np.arange(12, 20).reshape(4, 2))
+    assert_array_equal(intercepts[0], [20, 21, 22, 23])
+    assert_array_equal(intercepts[1], [24, 25])
+    for view in coefs + intercepts:
+        assert np.shares_memory(view, theta)
+    theta[6] = -1.0
+    assert coefs[0][1, 2] == -1.0
+    theta[25] = -7.0
+    assert intercepts[1][1] == -7.0
+    coefs[1][3, 0] = 99.0
+    assert theta[12 + 6] == 99.0
+    intercepts[0][...] = 0.5
+    assert_array_equal(theta[20:24], 0.5)
+
+
+def test_layout_pack_round_trip():
+    layout = Layout((5, 3, 4, 2))
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=layout.size)
+    packed = layout.pack(layout.coefs(theta), layout.intercepts(theta), np.float64)
+    assert_array_equal(packed, theta)
+    assert not np.shares_memory(packed, theta)
+    coefs = [rng.normal(size=s) for s in layout.shapes]
+    intercepts = [rng.normal(size=b) for _, b in layout.shapes]
+    theta2 = layout.pack(coefs, intercepts, np.float32)
+    assert theta2.dtype == np.float32
+    for a, b in zip(
+        layout.coefs(theta2) + layout.intercepts(theta2), coefs + intercepts
+    ):
+        assert_allclose(a, b, rtol=1e-6)
+
+
+@pytest.mark.parametrize("activation, factor", [("relu", 6.0), ("logistic", 2.0)])
+def test_glorot_bounds(activation, factor):
+    layout = Layout((200, 150, 3))
+    theta = layout.initial_theta(
+        np.random.default_rng(0), np.float64, "glorot", activation
+    )
+    for coef, intercept in zip(layout.coefs(theta), layout.intercepts(theta)):
+        bound = math.sqrt(factor / (coef.shape[0] + coef.shape[1]))
+        assert np.abs(coef).max() <= bound
+        assert np.abs(intercept).max() <= bound
+    coef = layout.coefs(theta)[0]
+    bound = math.sqrt(factor / 350)
+    # uniform on the whole interval: the bound is nearly reached, mean ~0
+    assert np.abs(coef).max() > 0.99 * bound
+    assert abs(coef.mean()) < 0.02 * bound
+    # uniform variance bound²/3
+    assert coef.std() == pytest.approx(bound / math.sqrt(3), rel=0.02)
+
+
+def test_he_init():
+    layout = Layout((400, 300, 1))
+    theta = layout.initial_theta(np.random.default_rng(1), np.float64, "he", "relu")
+    coef = layout.coefs(theta)[0]
+    assert coef.std() == pytest.approx(math.sqrt(2 / 400), rel=0.02)
+    assert abs(coef.mean()) < 0.01 * math.sqrt(2 / 400)
+    for intercept in layout.intercepts(theta):
+        assert_array_equal(intercept, 0.0)
+    zeros = layout.initial_theta(np.random.default_rng(1), np.float64, "zeros", "relu")
+    assert_array_equal(zeros, 0.0)
+
+
+def test_initial_theta_dtype_and_seed():
+    layout = Layout((4, 3, 2))
+    a = layout.initial_theta(np.random.default_rng(7), np.float32, "glorot", "tanh")
+    b = layout.initial_theta(np.random.default_rng(7), np.float32, "glorot", "tanh")
+    assert a.dtype == np.float32
+    assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("activation_name", list(ACTIVATIONS))
+def test_predict_raw_matches_hand_forward(activation_name):
+    layout = Layout((4, 6, 5, 3))
+    rng = np.random.default_rng(2)
+    theta = rng.normal(size=layout.size)
+    X = rng.normal(size=(8, 4))
+    network = Network(layout, ACTIVATIONS[activation_name])
+    raw = network.predict_raw(layout.coefs(theta), layout.intercepts(theta), X)
+    expected, _ = hand_forward(
+        layout.coefs(theta), layout.intercepts(theta), activation_name, X
+    )
+    assert_allclose(raw, expected, rtol=1e-12, atol=1e-14)
+    # training forward without dropout gives the same raw output
+    ws = network.workspace(10, np.float64)
+    out = network.forward(layout.coefs(theta), layout.intercepts(theta), X, ws, None)
+    assert out.shape == (8, 3)
+    assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("depth", [0, 2])
+def test_sparse_forward_backward_matches_dense(depth):
+    layout = Layout((6, *(5, 4)[:depth], 3))
+    rng = np.random.default_rng(4)
+    theta = rng.normal(size=layout.size)
+    X = rng.normal(size=(9, 6))
+    X[rng.random(X.shape) < 0.6] = 0.0
+    network = Network(layout, ACTIVATIONS["tanh"])
+    results = []
+    for data in (X, sp.csr_matrix(X), sp.csr_array(X)):
+        ws = network.workspace(9, np.float64)
+        coefs, intercepts = layout.coefs(theta), layout.intercepts(theta)
+        raw = network.forward(coefs, intercepts, data, ws, None).copy()
+        ws.deltas[-1][:9] = np.linspace(-1, 1, 27).reshape(9, 3)
+        grad = np.full(layout.size, np.nan)
+        network.backward(coefs, layout.coefs(grad), layout.intercepts(grad), ws, 9)
+        results.append((raw, grad))
+    for raw, grad in results[1:]:
+        assert isinstance(grad, np.ndarray) and np.isfinite(grad).all()
+        assert_allclose(raw, results[0][0], rtol=1e-12, atol=1e-14)
+        assert_allclose(grad, results[0][1], rtol=1e-12, atol=1e-14)
+
+
+def test_hidden_dropout_masks():
+    p = 0.3
+    layout = Layout((5, 50, 2))
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=layout.size)
+    X = rng.normal(size=(2000, 5))
+    network = Network(layout, ACTIVATIONS["tanh"], dropout=p)
+    ws = network.workspace(2000, np.float64)
+    coefs, intercepts = layout.coefs(theta), layout.intercepts(theta)
+    raw = network.forward(coefs, intercepts, X, ws, np.random.default_rng(1))
+    hidden = np.tanh(X @ coefs[0] + intercepts[0])
+    mask = ws.masks[1]
+    kept = mask != 0
+    # masks hold 0 or 1/(1 − p); about 1 − p of the units are kept
+    assert_allclose(mask[kept], 1.0 / (1.0 - p), rtol=1e-15)
+    assert kept.mean() == pytest.approx(1.0 - p, abs=0.01)
+    assert_allclose(ws.acts[1], hidden, rtol=1e-12)
+    assert_allclose(ws.kept[1], hidden * kept / (1.0 - p), rtol=1e-12)
+    assert_allclose(raw, ws.kept[1] @ coefs[1] + intercepts[1], rtol=1e-12)
+    # a second batch draws a fresh mask
+    first = kept.copy()
+    network.forward(coefs, intercepts, X, ws, np.random.default_rng(2))
+    assert (first != (ws.masks[1] != 0)).mean() > 0.1
+    # predictions never drop
+    assert_allclose(
+        network.predict_raw(coefs, intercepts, X),
+        hidden @ coefs[1] + intercepts[1],
+        rtol=1e-12,
+    )
+
+
+def test_input_dropout_linear():
+    p = 0.4
+    layout = Layout((40, 2))
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=layout.size)
+    X = rng.uniform(0.5, 1.5, size=(1000, 40))  # no zeros
+    network = Network(layout, ACTIVATIONS["identity"], dropout=p, dropout_input=True)
+    ws = network.workspace(1000, np.float64)
+    coefs, intercepts = layout.coefs(theta), layout.intercepts(theta)
+    raw = network.forward(coefs, intercepts, X, ws, np.random.default_rng(1))
+    dropped = ws.x_batch
+    kept = dropped != 0
+    assert kept.mean() == pytest.approx(1.0 - p, abs=0.01)
+    assert_allclose(dropped[kept], X[kept] / (1.0 - p), rtol=1e-12)
+    assert_allclose(raw, dropped @ coefs[0] + intercepts[0], rtol=1e-12)
+
+    # sparse input keeps its pattern; stored entries dropped or rescaled
+    Xs = sp.csr_matrix(X * (rng.random(X.shape) < 0.5))
+    raw = network.forward(coefs, intercepts, Xs, ws, np.random.default_rng(1))
+    dropped = ws.x_batch
+    assert sp.issparse(dropped)
+    dense, orig = dropped.toarray(), Xs.toarray()
+    nz = orig != 0
+    kept = dense[nz] != 0
+    assert np.all(dense[~nz] == 0)
+    assert kept.mean() == pytest.approx(1.0 - p, abs=0.02)
+    assert_allclose(dense[nz][kept], orig[nz][kept] / (1.0 - p), rtol=1e-12)
+    assert_allclose(raw, dense @ coefs[0] + intercepts[0], rtol=1e-12)
+    # the caller's matrix is left alone
+    assert_array_equal(Xs.toarray(), orig)
+
+
+@pytest.mark.parametrize("dropout_input", [False, True])
+def test_dropout_gradient_with_fixed_masks(dropout_input):
+    """With the masks fixed (same seed), the gradient is the masked network's."""
+    hidden = () if dropout_input else (6, 4)
+    X, Y, sw, layout, _, _, theta = build_problem(
+        "squared_error", "l2", "tanh", hidden, n_samples=10
+    )
+    network = Network(
+        layout, ACTIVATIONS["tanh"], dropout=0.4, dropout_input=dropout_input
+    )
+    objective = Objective(network, SquaredError(), make_penalty("l2", 0.5, 0), sw.sum())
+    ws = network.workspace(10, np.float64)
+    buffer, grad_buffer = np.zeros(layout.size), np.zeros(layout.size)
+    params, grads = Params(buffer, layout), Params(grad_buffer, layout)
+
+    def f_and_grad(x):
+        np.copyto(buffer, x)
+        rng = np.random.default_rng(123)
+        loss = objective.batch_grad(params, grads, X, Y, sw, ws, rng)
+        return loss / sw.sum() + objective.penalty_per_sample(
+            params
+        ), grad_buffer.copy()
+
+    _, grad = f_and_grad(theta)
+    numeric = numerical_grad(lambda x: f_and_grad(x)[0], theta)
+    assert_allclose(grad, numeric, rtol=1e-5, atol=1e-8)
+    # the masks really drop something: the loss differs from the no-dropout one
+    plain = Objective(
+        Network(layout, ACTIVATIONS["tanh"]),
+        SquaredError(),
+        make_penalty("l2", 0.5, 0),
+        sw.sum(),
+    )
+    f_plain, _ = objective_function(plain, layout, X, Y, sw)
+    assert f_plain(theta) != pytest.approx(f_and_grad(theta)[0], rel=1e-6)
+
+
+# --------------------------------------------------------------------------
+# 7. batches
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_samples, batch_size", [(10, 3), (12, 4), (5, 10), (7, 1)])
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_iter_batches_covers_every_row_once(n_samples, batch_size, shuffle):
+    rng = np.random.default_rng(0)
+    rows = np.arange(n_samples)
+    for _ in range(3):  # several epochs
+        batches = list(iter_batches(n_samples, batch_size, rng, shuffle))
+        taken = np.concatenate([rows[b] for b in batches])
+        assert_array_equal(np.sort(taken), rows)
+        n_full, rest = divmod(n_samples, batch_size)
+        sizes = [len(rows[b]) for b in batches]
+        assert sizes == [batch_size] * n_full + ([rest] if rest else [])
+        if not shuffle:
+            assert_array_equal(taken, rows)
+
+
+def test_iter_batches_deterministic_and_shuffled():
+    def epochs(seed):
+        rng = np.random.default_rng(seed)
+        return [np.concatenate(list(iter_batches(50, 8, rng, True))) for _ in range(3)]
+
+    a, b = epochs(42), epochs(42)
+    for x, y in zip(a, b):
+        assert_array_equal(x, y)
+    # the order is actually shuffled and changes between epochs and seeds
+    assert not np.array_equal(a[0], np.arange(50))
+    assert not np.array_equal(a[0], a[1])
+    assert not np.array_equal(a[0], epochs(43)[0])
+
+
+def test_batch_gatherer_gathers_rows():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(11, 3))
+    Y = rng.normal(size=(11, 2))
+    w = rng.uniform(size=11)
+    gather = BatchGatherer(Dataset(X, Y, w), 4)
+    for rows in iter_batches(11, 4, rng, True):
+        xb, yb, wb = gather(rows)
+        assert_array_equal(xb, X[rows])
+        assert_array_equal(yb, Y[rows])
+        assert_array_equal(wb, w[rows])
+    xb, yb, wb = gather(slice(4, 8))
+    assert_array_equal(xb, X[4:8])
+    Xs = sp.csr_matrix(X)
+    gather = BatchGatherer(Dataset(Xs, Y, w), 4)
+    rows = np.array([3, 0, 7])
+    assert_array_equal(gather(rows)[0].toarray(), X[rows])
+
+
+# --------------------------------------------------------------------------
+# the loop: proximal full-batch gradient descent reaches the lasso optimum
+# --------------------------------------------------------------------------
+
+
+class _NoHooks:
+    def epoch_begin(self, state):
+        pass
+
+    def epoch_end(self, state):
+        return False
+
+
+def test_full_batch_proximal_sgd_reaches_lasso():
+    rng = np.random.default_rng(0)
+    n, p = 40, 6
+    X = rng.normal(size=(n, p))
+    w_true = np.array([2.0, -1.5, 0.0, 0.0, 0.5, 0.0])
+    y = X @ w_true + 0.3 * rng.normal(size=n) + 1.0
+    alpha = 8.0
+    layout = Layout((p, 1))
+    network = Network(layout, ACTIVATIONS["identity"])
+    sw = np.ones(n)
+    objective = Objective(network, SquaredError(), make_penalty("l1", alpha, 1.0), n)
+    theta = layout.initial_theta(rng, np.float64, "zeros", "identity")
+    state = TrainingState(theta, SGD(layout.size, np.float64), Constant(0.1), rng, None)
+    config = LoopConfig(n, False, 3000, 0.0, 10**6, False)
+    train_epochs(objective, state, Dataset(X, y[:, None], sw), None, config, _NoHooks())
+    # J/n = (1/n)Σ½(y−z)² + (alpha/n)‖w‖₁ is Lasso's objective with alpha/n
+    lasso = Lasso(alpha=alpha / n, tol=1e-12, max_iter=100_000).fit(X, y)
+    coef = state.theta[:p]
+    assert_allclose(coef, lasso.coef_, atol=1e-6)
+    assert_allclose(state.theta[p:], [lasso.intercept_], atol=1e-6)
+    # the L1 prox gives exact zeros where the lasso has them
+    assert np.sum(lasso.coef_ == 0) >= 1
+    assert_array_equal(coef[lasso.coef_ == 0], 0.0)
