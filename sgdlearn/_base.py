@@ -290,8 +290,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         )
         config = self._loop_config(train.n_samples, incremental, val is not None)
 
+        first_epoch = state.n_iter
+
         def attributes(current):
-            return self._fitted_attributes(current, layout, encoding, val is not None)
+            return self._fitted_attributes(
+                current, layout, encoding, val is not None, first_epoch
+            )
 
         lbfgs = self.solver == "lbfgs"
         max_subtasks = config.max_epochs + 1 if lbfgs else config.max_epochs
@@ -417,11 +421,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 "were fitted. Refit without warm_start."
             )
         state = copy.deepcopy(old_state)
-        if not incremental:  # warm_start: keep θ, restart the optimizer and history
+        if not incremental:
+            # warm_start, as scikit-learn's MLP: keep θ and the history (the
+            # curves go on), restart the optimizer and the schedule.
             state.rng = self._new_rng()
             state.optimizer = self._make_optimizer(layout.size, state.theta.dtype)
             state.schedule = self._make_schedule()
-            state.restart_counters()
         elif state.optimizer is None and self.solver != "lbfgs":
             state.optimizer = self._make_optimizer(layout.size, state.theta.dtype)
         return state
@@ -482,16 +487,20 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             stacklevel=4,
         )
 
-    def _fitted_attributes(self, state, layout, encoding, has_validation):
+    def _fitted_attributes(self, state, layout, encoding, has_validation, first_epoch):
         """Every fitted attribute as a dict: committed after fit, and given to
-        callbacks to build a ready-to-predict copy mid-fit."""
+        callbacks to build a ready-to-predict copy mid-fit.
+
+        ``n_iter_`` counts the epochs of this call only (so 1 after a
+        ``partial_fit``), as in scikit-learn; ``t_`` and the curves go on.
+        """
         stopped_on_validation = (
             self.early_stopping and has_validation and self.solver != "lbfgs"
         )
         attributes = dict(encoding)
         attributes.update(self._model_attributes(layout, state.theta))
         attributes.update(
-            n_iter_=state.n_iter,
+            n_iter_=state.n_iter - first_epoch,
             t_=state.t,
             loss_=state.loss,
             loss_curve_=list(state.loss_curve),

@@ -58,8 +58,9 @@ tol : float, default={tol}
 verbose : bool or int, default=False
     Print the loss after each epoch.
 warm_start : bool, default=False
-    Start ``fit`` from the previous solution (the optimizer's state and the
-    loss history restart).
+    Start ``fit`` from the previous solution. As in scikit-learn's MLP, the
+    optimizer's state and the schedule restart while ``loss_curve_``, ``t_``
+    and the stopping counters go on.
 momentum : float in [0, 1], default=0.9
     Momentum of 'sgd'; 0 is plain SGD.
 nesterovs_momentum : bool, default=True
@@ -81,7 +82,8 @@ rho : float in [0, 1), default=0.9
     RMSprop's decay of the running mean of squared gradients.""",
     "fitted": """\
 n_iter_ : int
-    Epochs run (iterations for 'lbfgs').
+    Epochs run by the last call (iterations for 'lbfgs'; 1 after
+    ``partial_fit``), as in scikit-learn.
 t_ : int
     Training samples seen.
 loss_ : float

@@ -22,7 +22,7 @@ class TrainingState:
 
     Besides θ, the optimizer's and schedule's state and the generator, it
     holds the target encoding (``classes_``…) and what mirrors the fitted
-    attributes: ``t`` samples seen, ``n_iter`` epochs, the loss and
+    attributes: ``t`` samples seen, ``n_iter`` epochs of all calls, the loss and
     validation curves, the stopping counters, and the best θ seen on the
     validation data (early stopping).
     """
@@ -34,10 +34,6 @@ class TrainingState:
         self.schedule = schedule
         self.rng = rng
         self.t = 0
-        self.restart_counters()
-
-    def restart_counters(self):
-        """Forget the history (a new ``fit`` on ``warm_start`` weights)."""
         self.n_iter = 0
         self.loss = None
         self.loss_curve = []
