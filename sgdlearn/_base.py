@@ -434,7 +434,10 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _make_optimizer(self, n_params, dtype):
         if self.solver == "lbfgs":
             return None
-        return make_optimizer(self.solver, n_params, dtype, self.get_params())
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        return make_optimizer(
+            self.solver, n_params, dtype, self.get_params(), proximal=penalty.has_l1
+        )
 
     def _make_schedule(self):
         return make_schedule(self.learning_rate, self.learning_rate_init, self.power_t)

@@ -165,7 +165,7 @@ class MLPRegressor(RegressorGlue, _MLPBase):
     >>> from sklearn.datasets import make_regression
     >>> from sgdlearn import MLPRegressor
     >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
-    >>> reg = MLPRegressor((32,), solver="lbfgs", random_state=0, max_iter=500)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), solver="lbfgs", random_state=0)
     >>> reg.fit(X, y / y.std()).score(X, y / y.std()) > 0.99
     True
     """

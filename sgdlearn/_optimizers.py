@@ -3,7 +3,8 @@
 Each optimizer owns its state arrays (allocated once, same shape and dtype
 as ``theta``) and updates ``theta`` in place with ``step(theta, grad, lr)``.
 ``step_size(lr)`` gives the effective step of the last update (a scalar or
-one value per parameter), which the L1 proximal step scales its threshold by.
+one value per parameter); ``prox(coef, penalty, lr, scale)`` then applies the
+L1 part of the penalty as a soft-threshold scaled by it.
 
 Update rules (g is the gradient, η the learning rate, t the step count):
 
@@ -22,12 +23,29 @@ like torch's ε/√(1 − β₂ᵗ), about 32 times torch's at the first step wi
 import numpy as np
 
 
-class SGD:
-    """Stochastic gradient descent with optional (Nesterov) momentum."""
+class _Optimizer:
+    def prox(self, coef, penalty, lr, scale):
+        """Soft-threshold the weights ``coef`` (θ's first entries) after a step."""
+        step = self.step_size(lr)
+        if np.ndim(step):
+            step = step[: coef.size]
+        penalty.prox(coef, step * scale)
 
-    def __init__(self, n_params, dtype, momentum=0.0, nesterov=False):
+
+class SGD(_Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+    With ``proximal=True`` (an L1 penalty) momentum is Polyak's heavy ball on
+    the proximal step: θ ← prox(θ + μ·v − η·g) and v ← the displacement that
+    was actually taken, shrinkage included. Its fixed points are the
+    optimum of J; Nesterov's variant has no such simple proximal form, so it
+    is not used then.
+    """
+
+    def __init__(self, n_params, dtype, momentum=0.0, nesterov=False, proximal=False):
         self.momentum = float(momentum)
-        self.nesterov = bool(nesterov) and self.momentum > 0
+        self.proximal = bool(proximal)
+        self.nesterov = bool(nesterov) and self.momentum > 0 and not self.proximal
         self.velocity = np.zeros(n_params, dtype=dtype) if self.momentum else None
 
     def step(self, theta, grad, lr):
@@ -46,8 +64,18 @@ class SGD:
     def step_size(self, lr):
         return lr
 
+    def prox(self, coef, penalty, lr, scale):
+        if self.velocity is None:
+            penalty.prox(coef, lr * scale)
+            return
+        before = coef.copy()
+        penalty.prox(coef, lr * scale)
+        velocity = self.velocity[: coef.size]
+        velocity += coef
+        velocity -= before
 
-class Adagrad:
+
+class Adagrad(_Optimizer):
     """Adagrad: per-parameter steps shrinking with the summed squared gradients."""
 
     def __init__(self, n_params, dtype, epsilon=1e-8):
@@ -65,7 +93,7 @@ class Adagrad:
         return lr / self._denom
 
 
-class RMSprop:
+class RMSprop(_Optimizer):
     """RMSprop: per-parameter steps scaled by a running mean of squared gradients."""
 
     def __init__(self, n_params, dtype, rho=0.9, epsilon=1e-8):
@@ -85,7 +113,7 @@ class RMSprop:
         return lr / self._denom
 
 
-class Adam:
+class Adam(_Optimizer):
     """Adam (Kingma & Ba, 2015) with scikit-learn's placement of ε."""
 
     def __init__(self, n_params, dtype, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
@@ -115,10 +143,19 @@ class Adam:
         return self._lr_t / self._denom
 
 
-def make_optimizer(solver, n_params, dtype, params):
-    """Build the optimizer named ``solver`` from the estimator's ``params`` dict."""
+def make_optimizer(solver, n_params, dtype, params, proximal=False):
+    """Build the optimizer named ``solver`` from the estimator's ``params`` dict.
+
+    ``proximal`` says an L1 penalty will follow each step with ``prox``.
+    """
     if solver == "sgd":
-        return SGD(n_params, dtype, params["momentum"], params["nesterovs_momentum"])
+        return SGD(
+            n_params,
+            dtype,
+            params["momentum"],
+            params["nesterovs_momentum"],
+            proximal=proximal,
+        )
     if solver == "adagrad":
         return Adagrad(n_params, dtype, params["epsilon"])
     if solver == "rmsprop":

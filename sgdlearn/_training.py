@@ -178,10 +178,7 @@ def run_epoch(objective, state, params, grads, gather, config, ws):
         total += objective.batch_grad(params, grads, X, Y, w, ws, state.rng)
         optimizer.step(state.theta, grads.theta, lr)
         if penalty.has_l1:
-            step = optimizer.step_size(lr)
-            if np.ndim(step):
-                step = step[: params.coef.size]
-            penalty.prox(params.coef, step * prox_scale)
+            optimizer.prox(params.coef, penalty, lr, prox_scale)
     return total
 
 
@@ -274,7 +271,13 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
         jac=True,
         method="L-BFGS-B",
         callback=callback,
-        options={"maxiter": config.max_epochs, "maxfun": max_fun, "gtol": config.tol},
+        options={
+            "maxiter": config.max_epochs,
+            "maxfun": max_fun,
+            "gtol": config.tol,
+            # stop on the gradient, not on a small relative change of J
+            "ftol": 64 * np.finfo(float).eps,
+        },
     )
     np.copyto(state.theta, result.x, casting="unsafe")
     if not np.isfinite(result.fun) or not np.isfinite(state.theta).all():
