@@ -2,8 +2,7 @@
 
 from ._linear import SGDLinearRegressor, SGDLogisticClassifier, SoftmaxClassifier
 from ._mlp import MLPClassifier, MLPRegressor
-
-__version__ = "0.1.0.dev0"
+from ._version import __version__
 
 __all__ = [
     "MLPClassifier",

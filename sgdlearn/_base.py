@@ -44,6 +44,7 @@ from ._training import (
     train_epochs,
     train_lbfgs,
 )
+from ._version import __version__
 
 STOCHASTIC_SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
 
@@ -535,3 +536,23 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    # -- pickling ---------------------------------------------------------------
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_sgdlearn_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        """Warn when the pickle was written by another version of sgdlearn."""
+        pickled = state.pop("_sgdlearn_version", "unknown")
+        if pickled != __version__:
+            warnings.warn(
+                f"Loading a {type(self).__name__} pickled with sgdlearn {pickled} "
+                f"into sgdlearn {__version__}: its training state may not be "
+                "compatible. Refit it, or use the version it was saved with.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
