@@ -253,15 +253,15 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         old_state = getattr(self, "_state", None)
         continuing = old_state is not None and (incremental or self.warm_start)
         X, y = self._validate_training_data(X, y, old_state if continuing else None)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
+        sample_weight = _checked_weights(sample_weight, X)
         known = old_state.encoding if continuing else None
         Y, encoding = self._encode_targets(y, X.dtype, known=known, classes=classes)
         class_factor = self._class_weight_factor(y, encoding, incremental)
         if class_factor is not None:
-            sample_weight = sample_weight * class_factor
-        if not sample_weight.sum() > 0:
+            sample_weight = class_factor.astype(X.dtype) * (
+                1.0 if sample_weight is None else sample_weight
+            )
+        if sample_weight is not None and not sample_weight.sum() > 0:
             raise ValueError("The sample weights sum to zero: there is nothing to fit.")
 
         train, val = self._split_validation(
@@ -286,7 +286,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             network,
             loss,
             make_penalty(self.penalty, self.alpha, self.l1_ratio),
-            weight_total=train.sample_weight.sum(),
+            weight_total=train.weight_total,
             fit_intercept=self._fit_intercept(),
         )
         config = self._loop_config(train.n_samples, incremental, val is not None)
@@ -361,18 +361,14 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 y_numeric=not self._is_classifier(),
             )
             Y_val, _ = self._encode_targets(y_val, X.dtype, known=encoding)
-            sw_val = _check_sample_weight(
-                sw_val, X_val, dtype=X.dtype, ensure_non_negative=True
-            )
+            sw_val = _checked_weights(sw_val, X_val)
             val = Dataset(X_val, Y_val, sw_val)
             train = Dataset(X, Y, sample_weight)
         elif self.early_stopping and not incremental and self.solver != "lbfgs":
             stratify = self._stratify_labels(Y, encoding)
             try:
-                X_tr, X_v, Y_tr, Y_v, w_tr, w_v = train_test_split(
-                    X,
-                    Y,
-                    sample_weight,
+                rows_tr, rows_v = train_test_split(
+                    np.arange(X.shape[0]),
                     test_size=self.validation_fraction,
                     random_state=self._new_rng().integers(np.iinfo(np.int32).max),
                     stratify=stratify,
@@ -383,13 +379,14 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                     f"of {X.shape[0]} samples for early stopping: {exc} Increase "
                     "validation_fraction, give more data, or pass X_val and y_val."
                 ) from exc
-            if X_v.shape[0] < 2:
+            if rows_v.size < 2:
                 raise ValueError(
                     "The validation set is too small for early stopping "
-                    f"({X_v.shape[0]} sample). Increase validation_fraction or the "
+                    f"({rows_v.size} sample). Increase validation_fraction or the "
                     "size of your data set, or pass X_val and y_val."
                 )
-            train, val = Dataset(X_tr, Y_tr, w_tr), Dataset(X_v, Y_v, w_v)
+            train = Dataset(X, Y, sample_weight).take(np.sort(rows_tr))
+            val = Dataset(X, Y, sample_weight).take(np.sort(rows_v))
         else:
             return Dataset(X, Y, sample_weight), None
         return train, Validation(
@@ -556,3 +553,13 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 stacklevel=2,
             )
         super().__setstate__(state)
+
+
+def _checked_weights(sample_weight, X):
+    """Validated non-negative weights in X's dtype, or None when all are 1."""
+    if sample_weight is None:
+        return None
+    sample_weight = _check_sample_weight(
+        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+    )
+    return None if np.all(sample_weight == 1) else sample_weight

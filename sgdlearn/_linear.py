@@ -39,8 +39,19 @@ class _LinearModel(BaseSGDEstimator):
         return self.fit_intercept
 
     def _start_intercept(self, state, layout, loss, Y, sample_weight):
+        """Start b at the link of the (weighted) mean target.
+
+        Means of counts and class frequencies get half a pseudo-observation
+        so that a first chunk with one class, or no counts, does not start b
+        at ±27 (the link of 1e-12).
+        """
         if self.fit_intercept:
-            mean = np.average(Y, axis=0, weights=sample_weight)
+            total = Y.sum(axis=0) if sample_weight is None else sample_weight @ Y
+            weight = len(Y) if sample_weight is None else sample_weight.sum()
+            if loss.out_activation == "identity":
+                mean = total / weight
+            else:
+                mean = (total + 0.5) / (weight + 1.0)
             layout.intercepts(state.theta)[0][...] = loss.link(mean)
 
     def _model_attributes(self, layout, theta):

@@ -2,11 +2,13 @@
 
     J(θ) = Σ_i s_i · ℓ(y_i, f_θ(x_i)) + alpha · P(W)
 
-A mini-batch B estimates the gradient of J/Σs as
-(1/Σ_B s_i)·Σ_B s_i ∇ℓ_i + (alpha/Σs)·∇P, so learning rates do not depend
-on the data set's size. The L1 part of P is left to the proximal step (see
-``_penalties``) except in :meth:`Objective.value_grad` used by L-BFGS and
-gradient checks, which includes its subgradient.
+Of q mini-batches a batch B estimates the gradient of J/Σs as
+(q/Σs)·Σ_B s_i ∇ℓ_i + (alpha/Σs)·∇P — (1/Σ_B s_i)·Σ_B s_i ∇ℓ_i + … when
+the batches weigh the same — so learning rates do not depend on the data
+set's size, and batches of unequal weight do not move the minimum. The L1
+part of P is left to the proximal step (see ``_penalties``) except in
+:meth:`Objective.value_grad` used by L-BFGS and gradient checks, which
+includes its subgradient.
 """
 
 import numpy as np
@@ -47,18 +49,18 @@ class Objective:
         self.weight_total = float(weight_total)
         self.fit_intercept = fit_intercept
 
-    def batch_grad(self, params, grads, X, Y, sample_weight, ws, rng):
-        """Write the mini-batch gradient estimate into ``grads``; return Σ_B s ℓ.
+    def batch_grad(self, params, grads, X, Y, sample_weight, ws, rng, grad_scale):
+        """Write a batch's gradient estimate into ``grads``; return Σ_B s ℓ.
 
-        ``params`` and ``grads`` are :class:`Params` of θ and of the gradient
-        buffer; ``ws`` a workspace of the network large enough for the batch.
+        The data term's gradient is ``grad_scale``·Σ_B s_i ∇ℓ_i; the L2 part
+        of the penalty adds (alpha/Σs)·∇P. ``params`` and ``grads`` are
+        :class:`Params` of θ and of the gradient buffer; ``ws`` a workspace
+        of the network large enough for the batch.
         """
         m = X.shape[0]
         raw = self.network.forward(params.coefs, params.intercepts, X, ws, rng)
         dz = ws.deltas[-1][:m]
-        batch_loss = self.loss.value_grad(raw, Y, sample_weight, dz)
-        batch_weight = float(sample_weight.sum())
-        dz *= 1.0 / batch_weight if batch_weight > 0 else 0.0
+        batch_loss = self.loss.value_grad(raw, Y, sample_weight, dz, grad_scale)
         self.network.backward(params.coefs, grads.coefs, grads.intercepts, ws, m)
         if not self.fit_intercept:
             grads.intercepts[-1].fill(0.0)
@@ -74,7 +76,9 @@ class Objective:
         raw = self.network.predict_raw(params.coefs, params.intercepts, X)
         scratch = np.empty_like(raw)
         total = self.loss.value_grad(raw, Y, sample_weight, scratch)
-        return total / float(sample_weight.sum())
+        return total / (
+            len(raw) if sample_weight is None else float(sample_weight.sum())
+        )
 
     def value_grad(self, params, grads, X, Y, sample_weight, ws):
         """Full-batch J/Σs and its (sub)gradient written into ``grads``.
@@ -83,7 +87,8 @@ class Objective:
         The L1 part enters as its subgradient: this is for L-BFGS (L2 only)
         and for gradient checks.
         """
-        loss = self.batch_grad(params, grads, X, Y, sample_weight, ws, None)
+        scale = 1.0 / self.weight_total
+        loss = self.batch_grad(params, grads, X, Y, sample_weight, ws, None, scale)
         self.penalty.add_l1_subgradient(
             params.coef, grads.coef, 1.0 / self.weight_total
         )

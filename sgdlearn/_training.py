@@ -11,7 +11,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from ._objective import Params
@@ -47,15 +46,34 @@ class TrainingState:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Rows to train or validate on: X (dense or CSR), 2-D Y, sample weights."""
+    """Rows to train or validate on: X (dense or CSR), 2-D Y, sample weights.
+
+    ``sample_weight`` None means every weight is 1.
+    """
 
     X: object
     Y: np.ndarray
-    sample_weight: np.ndarray
+    sample_weight: np.ndarray | None
 
     @property
     def n_samples(self):
         return self.X.shape[0]
+
+    @property
+    def weight_total(self):
+        if self.sample_weight is None:
+            return float(self.n_samples)
+        return float(self.sample_weight.sum())
+
+    def take(self, indices):
+        """A new Dataset of the rows at ``indices`` (a copy)."""
+        weight = None if self.sample_weight is None else self.sample_weight[indices]
+        return Dataset(self.X[indices], self.Y[indices], weight)
+
+    def rows(self, rows):
+        """The rows selected by a slice: views for dense X, never a full copy."""
+        weight = None if self.sample_weight is None else self.sample_weight[rows]
+        return self.X[rows], self.Y[rows], weight
 
 
 @dataclass(frozen=True)
@@ -72,39 +90,34 @@ class LoopConfig:
 
 
 def iter_batches(n_samples, batch_size, rng, shuffle):
-    """Yield the rows of each batch: index arrays when shuffling, else slices."""
-    order = rng.permutation(n_samples) if shuffle else None
-    for start in range(0, n_samples, batch_size):
-        stop = min(start + batch_size, n_samples)
-        yield slice(start, stop) if order is None else order[start:stop]
+    """Yield the rows of each batch of an epoch as slices.
+
+    In order, batch k is the contiguous rows [k·b, (k + 1)·b). Shuffled, the
+    q = ⌈n / b⌉ batches are strided, batch k holding rows k, k + q, k + 2q, …
+    (a systematic sample spread over the whole data set, so sorted data needs
+    no shuffling beforehand), and they come in a new random order each
+    epoch. Both are views of X: an epoch never copies or gathers the data,
+    which on a linear model would cost more than the arithmetic.
+    """
+    n_batches = -(-n_samples // batch_size)
+    if not shuffle:
+        for start in range(0, n_samples, batch_size):
+            yield slice(start, min(start + batch_size, n_samples))
+        return
+    for k in rng.permutation(n_batches):
+        yield slice(int(k), None, n_batches)
 
 
-class BatchGatherer:
-    """Copies shuffled batches into buffers allocated once (views when in order)."""
+# An epoch loss this many times the first epoch's means the steps blow up,
+# even while it is still finite (a stall would otherwise stop training there).
+DIVERGENCE_FACTOR = 1e10
 
-    def __init__(self, data, batch_size):
-        self.data = data
-        dtype = data.Y.dtype
-        self._x = (
-            None
-            if sp.issparse(data.X)
-            else np.empty((batch_size, data.X.shape[1]), dtype)
-        )
-        self._y = np.empty((batch_size, data.Y.shape[1]), dtype)
-        self._w = np.empty(batch_size, dtype)
 
-    def __call__(self, rows):
-        data = self.data
-        if isinstance(rows, slice):
-            return data.X[rows], data.Y[rows], data.sample_weight[rows]
-        m = len(rows)
-        if self._x is None:
-            X = data.X[rows]
-        else:
-            X = np.take(data.X, rows, axis=0, out=self._x[:m])
-        Y = np.take(data.Y, rows, axis=0, out=self._y[:m])
-        w = np.take(data.sample_weight, rows, out=self._w[:m])
-        return X, Y, w
+def _diverged(loss, state):
+    if not np.isfinite(loss) or not np.isfinite(state.theta).all():
+        return True
+    first = state.loss_curve[0] if state.loss_curve else loss
+    return loss > DIVERGENCE_FACTOR * max(first, 1.0)
 
 
 def divergence_error(epoch):
@@ -135,7 +148,7 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
     """Append an epoch's figures; update the stopping rule. True means stop."""
     state.n_iter += 1
     state.t += n_samples
-    if not np.isfinite(loss) or not np.isfinite(state.theta).all():
+    if _diverged(loss, state):
         raise divergence_error(state.n_iter)
     state.loss = loss
     state.loss_curve.append(loss)
@@ -165,21 +178,32 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
     return False
 
 
-def run_epoch(objective, state, params, grads, gather, config, ws):
-    """One pass over the training rows; returns Σ s ℓ accumulated over batches."""
+def run_epoch(objective, state, params, grads, train, config, ws):
+    """One pass over the training rows; returns the epoch's loss J/Σs.
+
+    Each of the q batches steps along (q/Σs)·Σ_B s_i ∇ℓ_i + (alpha/Σs)·∇P:
+    an unbiased estimate of ∇(J/Σs) that counts every row equally over an
+    epoch, so batches of unequal weight (a short last batch) do not move
+    the minimum. The loss is the mean over batches of the same estimate of
+    J/Σs, each at the θ its gradient was taken at (J(θ)/Σs itself for a
+    full batch).
+    """
     penalty, optimizer = objective.penalty, state.optimizer
     prox_scale = 1.0 / objective.weight_total
     lr = state.schedule.lr
-    total = 0.0
-    for rows in iter_batches(
-        gather.data.n_samples, config.batch_size, state.rng, config.shuffle
-    ):
-        X, Y, w = gather(rows)
-        total += objective.batch_grad(params, grads, X, Y, w, ws, state.rng)
+    n, rng = train.n_samples, state.rng
+    n_batches = -(-n // min(config.batch_size, n))
+    grad_scale = n_batches / objective.weight_total
+    data_loss = penalty_loss = 0.0
+    for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
+        X, Y, w = train.rows(rows)
+        data_loss += objective.batch_grad(params, grads, X, Y, w, ws, rng, grad_scale)
+        if penalty.alpha:
+            penalty_loss += objective.penalty_per_sample(params)
         optimizer.step(state.theta, grads.theta, lr)
         if penalty.has_l1:
             optimizer.prox(params.coef, penalty, lr, prox_scale)
-    return total
+    return data_loss / objective.weight_total + penalty_loss / n_batches
 
 
 def train_epochs(objective, state, train, val, config, hooks):
@@ -196,16 +220,12 @@ def train_epochs(objective, state, train, val, config, hooks):
     grads = Params(np.zeros_like(state.theta), layout)
     batch_size = min(config.batch_size, train.n_samples)
     ws = objective.network.workspace(batch_size, state.theta.dtype)
-    gather = BatchGatherer(train, batch_size)
     stopped = False
     with np.errstate(all="ignore"):
         try:
             for _ in range(config.max_epochs):
                 hooks.epoch_begin(state)
-                total = run_epoch(objective, state, params, grads, gather, config, ws)
-                loss = total / objective.weight_total + objective.penalty_per_sample(
-                    params
-                )
+                loss = run_epoch(objective, state, params, grads, train, config, ws)
                 stopped = record_epoch(
                     state, objective, params, loss, val, config, train.n_samples
                 )

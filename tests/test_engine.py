@@ -35,7 +35,6 @@ from sgdlearn._schedules import (
     make_schedule,
 )
 from sgdlearn._training import (
-    BatchGatherer,
     Dataset,
     LoopConfig,
     TrainingState,
@@ -1060,7 +1059,7 @@ def test_dropout_gradient_with_fixed_masks(dropout_input):
     def f_and_grad(x):
         np.copyto(buffer, x)
         rng = np.random.default_rng(123)
-        loss = objective.batch_grad(params, grads, X, Y, sw, ws, rng)
+        loss = objective.batch_grad(params, grads, X, Y, sw, ws, rng, 1 / sw.sum())
         return loss / sw.sum() + objective.penalty_per_sample(
             params
         ), grad_buffer.copy()
@@ -1095,15 +1094,22 @@ def test_iter_batches_covers_every_row_once(n_samples, batch_size, shuffle):
         assert_array_equal(np.sort(taken), rows)
         n_full, rest = divmod(n_samples, batch_size)
         sizes = [len(rows[b]) for b in batches]
-        assert sizes == [batch_size] * n_full + ([rest] if rest else [])
-        if not shuffle:
+        if shuffle:  # as many batches, none larger than batch_size
+            assert len(sizes) == n_full + (rest > 0)
+            assert max(sizes) <= batch_size
+        else:
+            assert sizes == [batch_size] * n_full + ([rest] if rest else [])
             assert_array_equal(taken, rows)
 
 
 def test_iter_batches_deterministic_and_shuffled():
     def epochs(seed):
         rng = np.random.default_rng(seed)
-        return [np.concatenate(list(iter_batches(50, 8, rng, True))) for _ in range(3)]
+        rows = np.arange(50)
+        return [
+            np.concatenate([rows[b] for b in iter_batches(50, 8, rng, True)])
+            for _ in range(3)
+        ]
 
     a, b = epochs(42), epochs(42)
     for x, y in zip(a, b):
@@ -1114,23 +1120,33 @@ def test_iter_batches_deterministic_and_shuffled():
     assert not np.array_equal(a[0], epochs(43)[0])
 
 
-def test_batch_gatherer_gathers_rows():
+def test_shuffled_batches_are_spread_over_sorted_data():
+    """Each shuffled batch samples the whole data set: sorted labels mix."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 100)  # sorted
+    for rows in iter_batches(labels.size, 30, rng, True):
+        assert set(labels[rows]) == {0, 1, 2}
+
+
+def test_dataset_rows_are_views_and_take_copies():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(11, 3))
     Y = rng.normal(size=(11, 2))
     w = rng.uniform(size=11)
-    gather = BatchGatherer(Dataset(X, Y, w), 4)
+    data = Dataset(X, Y, w)
     for rows in iter_batches(11, 4, rng, True):
-        xb, yb, wb = gather(rows)
+        xb, yb, wb = data.rows(rows)
+        assert np.shares_memory(xb, X) and np.shares_memory(yb, Y)
         assert_array_equal(xb, X[rows])
-        assert_array_equal(yb, Y[rows])
         assert_array_equal(wb, w[rows])
-    xb, yb, wb = gather(slice(4, 8))
-    assert_array_equal(xb, X[4:8])
-    Xs = sp.csr_matrix(X)
-    gather = BatchGatherer(Dataset(Xs, Y, w), 4)
-    rows = np.array([3, 0, 7])
-    assert_array_equal(gather(rows)[0].toarray(), X[rows])
+    assert Dataset(X, Y, None).rows(slice(0, 4))[2] is None
+    assert Dataset(X, Y, None).weight_total == 11.0
+    assert data.weight_total == pytest.approx(w.sum())
+    part = data.take(np.array([3, 0, 7]))
+    assert_array_equal(part.X, X[[3, 0, 7]])
+    assert not np.shares_memory(part.X, X)
+    sparse = Dataset(sp.csr_matrix(X), Y, w).rows(slice(1, None, 3))[0]
+    assert_array_equal(sparse.toarray(), X[1::3])
 
 
 # --------------------------------------------------------------------------

