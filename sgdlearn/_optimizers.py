@@ -82,12 +82,16 @@ class Adagrad(_Optimizer):
         self.epsilon = float(epsilon)
         self.sum_sq = np.zeros(n_params, dtype=dtype)
         self._denom = np.empty(n_params, dtype=dtype)
+        self._tmp = np.empty(n_params, dtype=dtype)
 
     def step(self, theta, grad, lr):
-        self.sum_sq += grad * grad
+        tmp = self._tmp
+        self.sum_sq += np.multiply(grad, grad, out=tmp)
         np.sqrt(self.sum_sq, out=self._denom)
         self._denom += self.epsilon
-        theta -= lr * grad / self._denom
+        np.divide(grad, self._denom, out=tmp)
+        tmp *= lr
+        theta -= tmp
 
     def step_size(self, lr):
         return lr / self._denom
@@ -101,13 +105,19 @@ class RMSprop(_Optimizer):
         self.epsilon = float(epsilon)
         self.mean_sq = np.zeros(n_params, dtype=dtype)
         self._denom = np.empty(n_params, dtype=dtype)
+        self._tmp = np.empty(n_params, dtype=dtype)
 
     def step(self, theta, grad, lr):
+        tmp = self._tmp
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - self.rho
         self.mean_sq *= self.rho
-        self.mean_sq += (1.0 - self.rho) * (grad * grad)
+        self.mean_sq += tmp
         np.sqrt(self.mean_sq, out=self._denom)
         self._denom += self.epsilon
-        theta -= lr * grad / self._denom
+        np.divide(grad, self._denom, out=tmp)
+        tmp *= lr
+        theta -= tmp
 
     def step_size(self, lr):
         return lr / self._denom
@@ -124,20 +134,26 @@ class Adam(_Optimizer):
         self.m = np.zeros(n_params, dtype=dtype)
         self.v = np.zeros(n_params, dtype=dtype)
         self._denom = np.empty(n_params, dtype=dtype)
+        self._tmp = np.empty(n_params, dtype=dtype)
         self._lr_t = 0.0
 
     def step(self, theta, grad, lr):
         self.t += 1
+        tmp = self._tmp
         self.m *= self.beta_1
-        self.m += (1.0 - self.beta_1) * grad
+        self.m += np.multiply(grad, 1.0 - self.beta_1, out=tmp)
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1.0 - self.beta_2
         self.v *= self.beta_2
-        self.v += (1.0 - self.beta_2) * (grad * grad)
+        self.v += tmp
         self._lr_t = (
             lr * np.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
         )
         np.sqrt(self.v, out=self._denom)
         self._denom += self.epsilon
-        theta -= self._lr_t * self.m / self._denom
+        np.divide(self.m, self._denom, out=tmp)
+        tmp *= self._lr_t
+        theta -= tmp
 
     def step_size(self, lr):
         return self._lr_t / self._denom
