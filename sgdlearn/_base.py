@@ -326,7 +326,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _validate_training_data(self, X, y, old_state):
         """Checked X (dense C-ordered or CSR) and y; a continued fit keeps its dtype."""
-        dtype = [np.float64, np.float32] if old_state is None else old_state.theta.dtype
+        dtype = _float_dtypes(X) if old_state is None else old_state.theta.dtype
         X, y = validate_data(
             self,
             X,
@@ -361,7 +361,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 y_numeric=not self._is_classifier(),
             )
             Y_val, _ = self._encode_targets(y_val, X.dtype, known=encoding)
-            sw_val = _checked_weights(sw_val, X_val)
+            sw_val = _checked_weights(sw_val, X_val, name="sample_weight_val")
             val = Dataset(X_val, Y_val, sw_val)
             train = Dataset(X, Y, sample_weight)
         elif self.early_stopping and not incremental and self.solver != "lbfgs":
@@ -376,7 +376,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             except ValueError as exc:
                 raise ValueError(
                     f"Cannot hold out validation_fraction={self.validation_fraction} "
-                    f"of {X.shape[0]} samples for early stopping: {exc} Increase "
+                    f"of {X.shape[0]} samples for early stopping: {exc}. Increase "
                     "validation_fraction, give more data, or pass X_val and y_val."
                 ) from exc
             if rows_v.size < 2:
@@ -524,7 +524,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         """Raw scores z for X from the public fitted attributes."""
         check_is_fitted(self)
         X = validate_data(
-            self, X, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32]
+            self, X, reset=False, accept_sparse="csr", dtype=_float_dtypes(X)
         )
         coefs, intercepts = self._layers()
         return predict_raw(coefs, intercepts, ACTIVATIONS[self._activation_name()], X)
@@ -537,7 +537,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     # -- pickling ---------------------------------------------------------------
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: never edit the estimator
         state["_sgdlearn_version"] = __version__
         return state
 
@@ -555,11 +555,25 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         super().__setstate__(state)
 
 
-def _checked_weights(sample_weight, X):
+def _checked_weights(sample_weight, X, name="sample_weight"):
     """Validated non-negative weights in X's dtype, or None when all are 1."""
     if sample_weight is None:
         return None
-    sample_weight = _check_sample_weight(
-        sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-    )
+    try:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+    except ValueError as exc:
+        if name == "sample_weight":
+            raise
+        raise ValueError(str(exc).replace("sample_weight", name)) from exc
     return None if np.all(sample_weight == 1) else sample_weight
+
+
+def _float_dtypes(X):
+    """The dtypes validate_data may keep: float32 of either byte order stays
+    float32 (scikit-learn would widen big-endian float32 to float64)."""
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize == 4:
+        return np.float32
+    return [np.float64, np.float32]

@@ -73,7 +73,7 @@ class ClassifierGlue(ClassifierMixin):
             if labels.size < 2:
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes, but "
-                    f"the data contains only one class: {labels[0]!r}."
+                    f"the data contains only one class: {labels.tolist()[0]!r}."
                 )
             encoding = self._encoding(labels, multilabel=False)
         if multilabel:
@@ -101,8 +101,9 @@ class ClassifierGlue(ClassifierMixin):
         if unknown.any():
             raise ValueError(
                 f"y contains labels not in classes_ {classes.tolist()}: "
-                f"{np.unique(y[unknown]).tolist()}. Pass every label in classes= "
-                "on the first call to partial_fit."
+                f"{np.unique(y[unknown]).tolist()}. The classes are fixed by the "
+                "first fit (or by classes= on the first call to partial_fit); "
+                "refit without warm_start to learn new ones."
             )
         index = np.searchsorted(classes, y)
         if encoding["n_outputs_"] == 1:
@@ -120,6 +121,13 @@ class ClassifierGlue(ClassifierMixin):
                 "class frequencies of the whole stream are unknown. Pass a dict, "
                 "e.g. from sklearn.utils.class_weight.compute_class_weight."
             )
+        if isinstance(self.class_weight, dict):
+            values = np.asarray(list(self.class_weight.values()), dtype=float)
+            if not (np.isfinite(values).all() and (values >= 0).all()):
+                raise ValueError(
+                    "class_weight values must be finite and non-negative, got "
+                    f"{self.class_weight!r}."
+                )
         y = column_or_1d(y)
         weights = compute_class_weight(
             self.class_weight, classes=encoding["classes_"], y=y

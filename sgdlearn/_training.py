@@ -34,6 +34,7 @@ class TrainingState:
         self.rng = rng
         self.t = 0
         self.n_iter = 0
+        self.initial_loss = None
         self.loss = None
         self.loss_curve = []
         self.best_loss = np.inf
@@ -108,29 +109,54 @@ def iter_batches(n_samples, batch_size, rng, shuffle):
         yield slice(int(k), None, n_batches)
 
 
-# An epoch loss this many times the first epoch's means the steps blow up,
-# even while it is still finite (a stall would otherwise stop training there).
-DIVERGENCE_FACTOR = 1e10
+# A loss this many times the loss at the starting θ (at least 1) means the
+# steps blow up, even while it is still finite: training that works never
+# climbs that far above where it started, and a stall would otherwise stop
+# it there silently.
+DIVERGENCE_FACTOR = 1e4
 
 
 def _diverged(loss, state):
     if not np.isfinite(loss) or not np.isfinite(state.theta).all():
         return True
-    first = state.loss_curve[0] if state.loss_curve else loss
-    return loss > DIVERGENCE_FACTOR * max(first, 1.0)
+    start = state.initial_loss if state.initial_loss is not None else loss
+    return loss > DIVERGENCE_FACTOR * max(start, 1.0)
 
 
-def divergence_error(epoch):
+def divergence_error(epoch, lbfgs=False):
+    advice = (
+        "Try to scale the features (for example with sklearn.preprocessing."
+        "StandardScaler) or the targets."
+        if lbfgs
+        else "Use a smaller learning_rate_init, or scale the features (for "
+        "example with sklearn.preprocessing.StandardScaler)."
+    )
     return ValueError(
         f"Training diverged at epoch {epoch}: the loss or the parameters became "
-        "NaN or infinite. Use a smaller learning_rate_init, or scale the "
-        "features (for example with sklearn.preprocessing.StandardScaler)."
+        f"NaN, infinite or exploded. {advice}"
     )
 
 
-def _validate(objective, params, val):
+def check_final(objective, params, state, train, lbfgs=False):
+    """Raise the divergence error if θ at the end of training blows up.
+
+    The epoch losses are taken before each step, so a last step that
+    overflows would go unseen: evaluate the loss at the final θ on a strided
+    sample of at most 1,000 training rows.
+    """
+    step = max(1, train.n_samples // 1000)
+    X, Y, w = train.rows(slice(0, None, step))
+    with np.errstate(all="ignore"):
+        loss = objective.mean_loss(params, X, Y, w)
+    if _diverged(loss + objective.penalty_per_sample(params), state):
+        raise divergence_error(max(state.n_iter, 1), lbfgs)
+
+
+def _validate(objective, params, val, epoch):
     """(score, mean validation loss + penalty per sample) at the current θ."""
     raw = objective.network.predict_raw(params.coefs, params.intercepts, val.data.X)
+    if not np.isfinite(raw).all():
+        raise divergence_error(epoch)
     score = val.score(raw)
     loss = objective.mean_loss(params, val.data.X, val.data.Y, val.data.sample_weight)
     return score, loss + objective.penalty_per_sample(params)
@@ -155,7 +181,7 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
     if config.verbose:
         print(f"Iteration {state.n_iter}, loss = {loss:.8f}")
     if val is not None:
-        score, val_loss = _validate(objective, params, val)
+        score, val_loss = _validate(objective, params, val, state.n_iter)
         state.validation_scores.append(score)
         state.validation_loss_curve.append(val_loss)
         if config.verbose:
@@ -197,9 +223,12 @@ def run_epoch(objective, state, params, grads, train, config, ws):
     data_loss = penalty_loss = 0.0
     for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
         X, Y, w = train.rows(rows)
-        data_loss += objective.batch_grad(params, grads, X, Y, w, ws, rng, grad_scale)
+        batch_loss = objective.batch_grad(params, grads, X, Y, w, ws, rng, grad_scale)
+        data_loss += batch_loss
         if penalty.alpha:
             penalty_loss += objective.penalty_per_sample(params)
+        if state.initial_loss is None:  # the estimate of J/Σs at the start
+            state.initial_loss = batch_loss * grad_scale + penalty_loss
         optimizer.step(state.theta, grads.theta, lr)
         if penalty.has_l1:
             optimizer.prox(params.coef, penalty, lr, prox_scale)
@@ -235,10 +264,9 @@ def train_epochs(objective, state, train, val, config, hooks):
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
             stopped = True
-            if not np.isfinite(state.theta).all():
-                raise divergence_error(state.n_iter + 1) from None
-    if config.stop_on_validation and state.best_theta is not None:
-        np.copyto(state.theta, state.best_theta)
+        if config.stop_on_validation and state.best_theta is not None:
+            np.copyto(state.theta, state.best_theta)
+        check_final(objective, params, state, train)
     return stopped
 
 
@@ -256,18 +284,24 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
     ws = objective.network.workspace(train.n_samples, state.theta.dtype)
     no_stop = LoopConfig(1, False, 1, config.tol, 0, False, config.verbose)
 
+    overflowed = False
+
     def fun(x):
+        nonlocal overflowed
         np.copyto(state.theta, x, casting="unsafe")
         with np.errstate(all="ignore"):
             value = objective.value_grad(
                 params, grads, train.X, train.Y, train.sample_weight, ws
             )
+        overflowed = overflowed or not np.isfinite(value)
         return value, grads.theta.astype(np.float64)
 
     stopped_by_hook = False
+    last_iterate = state.theta.astype(np.float64)
 
     def callback(intermediate_result):
         nonlocal stopped_by_hook
+        last_iterate[...] = intermediate_result.x
         np.copyto(state.theta, intermediate_result.x, casting="unsafe")
         record_epoch(
             state,
@@ -285,22 +319,29 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
             raise StopIteration
 
     hooks.epoch_begin(state)
-    result = minimize(
-        fun,
-        state.theta.astype(np.float64),
-        jac=True,
-        method="L-BFGS-B",
-        callback=callback,
-        options={
-            "maxiter": config.max_epochs,
-            "maxfun": max_fun,
-            "gtol": config.tol,
-            # stop on the gradient, not on a small relative change of J
-            "ftol": 64 * np.finfo(float).eps,
-        },
-    )
-    np.copyto(state.theta, result.x, casting="unsafe")
-    if not np.isfinite(result.fun) or not np.isfinite(state.theta).all():
-        raise divergence_error(state.n_iter + 1)
-    state.loss = float(result.fun)
-    return bool(result.success) or stopped_by_hook
+    state.initial_loss = fun(last_iterate)[0]
+    try:
+        result = minimize(
+            fun,
+            last_iterate.copy(),
+            jac=True,
+            method="L-BFGS-B",
+            callback=callback,
+            options={
+                "maxiter": config.max_epochs,
+                "maxfun": max_fun,
+                "gtol": config.tol,
+                # stop on the gradient, not on a small relative change of J
+                "ftol": 64 * np.finfo(float).eps,
+            },
+        )
+        final, success = result.x, bool(result.success)
+        if overflowed and not success:  # the line search ran into overflow
+            raise divergence_error(state.n_iter + 1, lbfgs=True)
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
+        final, success = last_iterate, True
+    # the loss of the θ returned (scipy's fun may be a line-search trial's)
+    state.loss = float(fun(final)[0])
+    check_final(objective, params, state, train, lbfgs=True)
+    return success or stopped_by_hook
