@@ -11,7 +11,8 @@ Profiles:
   imports and BLAS warm-up, so timings are not stable enough for one).
 - ``long``: 1000 examples per test, for a thorough search before a release
   or after touching input validation or the training loop.
-- ``ci``: as ``default`` but derandomized, for a reproducible run.
+- ``ci``: as ``default`` but derandomized, for a reproducible run; the
+  default when the ``CI`` environment variable is set.
 """
 
 import os
@@ -29,4 +30,6 @@ _COMMON = {
 settings.register_profile("default", max_examples=30, **_COMMON)
 settings.register_profile("ci", max_examples=30, derandomize=True, **_COMMON)
 settings.register_profile("long", max_examples=1000, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+# CI (which sets CI=true) runs the reproducible profile unless told otherwise.
+_DEFAULT = "ci" if os.environ.get("CI") else "default"
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _DEFAULT))
