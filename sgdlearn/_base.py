@@ -327,17 +327,18 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _validate_training_data(self, X, y, old_state):
         """Checked X (dense C-ordered or CSR) and y; a continued fit keeps its dtype."""
         dtype = _float_dtypes(X) if old_state is None else old_state.theta.dtype
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=old_state is None,
-            accept_sparse="csr",
-            dtype=dtype,
-            order="C",
-            multi_output=True,
-            y_numeric=not self._is_classifier(),
-        )
+        with _explain_conversion_errors():
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=old_state is None,
+                accept_sparse="csr",
+                dtype=dtype,
+                order="C",
+                multi_output=True,
+                y_numeric=not self._is_classifier(),
+            )
         return X, y
 
     def _is_classifier(self):
@@ -523,9 +524,10 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _raw_output(self, X):
         """Raw scores z for X from the public fitted attributes."""
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse="csr", dtype=_float_dtypes(X)
-        )
+        with _explain_conversion_errors():
+            X = validate_data(
+                self, X, reset=False, accept_sparse="csr", dtype=_float_dtypes(X)
+            )
         coefs, intercepts = self._layers()
         return predict_raw(coefs, intercepts, ACTIVATIONS[self._activation_name()], X)
 
@@ -577,3 +579,28 @@ def _float_dtypes(X):
     if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize == 4:
         return np.float32
     return [np.float64, np.float32]
+
+
+# Messages NumPy gives when data cannot become a float array, which say
+# nothing about which argument was wrong.
+_CONVERSION_MESSAGES = (
+    "could not convert",
+    "float() argument",
+    "inhomogeneous",
+    "setting an array element with a sequence",
+)
+
+
+@contextmanager
+def _explain_conversion_errors():
+    """Re-raise NumPy's conversion errors with what was expected of the data."""
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        if not any(text in str(exc) for text in _CONVERSION_MESSAGES):
+            raise
+        raise type(exc)(
+            "X (and y, for a regressor) must be numeric: a 2-D array-like of "
+            "numbers with rows of equal length, or a sparse matrix. Encode "
+            f"strings or categories first (e.g. OneHotEncoder). NumPy said: {exc}"
+        ) from exc
