@@ -1625,3 +1625,19 @@ def test_labels_of_any_type(Estimator, kind):
     # the unknown-label error names the label of the right type
     with pytest.raises(ValueError, match="not in classes_"):
         stream.partial_fit(X[:3], np.array(["zebra"] * 3, dtype=object))
+
+
+@pytest.mark.parametrize("Estimator", ALL)
+@pytest.mark.parametrize(
+    "bad_X",
+    [
+        [["a", 1.0], ["b", 2.0], ["c", 3.0], ["d", 4.0]],  # strings
+        np.array([[object(), 1.0]] * 4, dtype=object),  # arbitrary objects
+    ],
+    ids=["strings", "objects"],
+)
+def test_non_numeric_X_names_what_was_expected(Estimator, bad_X):
+    y = [0, 1, 0, 1]
+    with pytest.raises((ValueError, TypeError), match="must be numeric") as info:
+        Estimator().fit(bad_X, y)
+    assert "OneHotEncoder" in str(info.value)
