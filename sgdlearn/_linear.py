@@ -216,6 +216,38 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         "class_weight": [StrOptions({"balanced"}), dict, None],
     }
 
+    def __init__(
+        self,
+        *,
+        solver="adam",
+        alpha=0.0001,
+        penalty="l2",
+        l1_ratio=0.15,
+        dropout=0.0,
+        batch_size=256,
+        learning_rate="constant",
+        learning_rate_init=0.01,
+        power_t=0.5,
+        max_iter=100,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        n_iter_no_change=5,
+        fit_intercept=True,
+        class_weight=None,
+    ):
+        _set_shared_params(self, locals())
+
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -293,38 +325,6 @@ class SGDLogisticClassifier(_LinearClassifier):
     _binary_one_column = True
     _multiclass_activation = "logistic"
 
-    def __init__(
-        self,
-        *,
-        solver="adam",
-        alpha=0.0001,
-        penalty="l2",
-        l1_ratio=0.15,
-        dropout=0.0,
-        batch_size=256,
-        learning_rate="constant",
-        learning_rate_init=0.01,
-        power_t=0.5,
-        max_iter=100,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        rho=0.9,
-        n_iter_no_change=5,
-        fit_intercept=True,
-        class_weight=None,
-    ):
-        _set_shared_params(self, locals())
-
 
 @fill_doc
 class SoftmaxClassifier(_LinearClassifier):
@@ -378,38 +378,6 @@ class SoftmaxClassifier(_LinearClassifier):
 
     _binary_one_column = False
     _multiclass_activation = "softmax"
-
-    def __init__(
-        self,
-        *,
-        solver="adam",
-        alpha=0.0001,
-        penalty="l2",
-        l1_ratio=0.15,
-        dropout=0.0,
-        batch_size=256,
-        learning_rate="constant",
-        learning_rate_init=0.01,
-        power_t=0.5,
-        max_iter=100,
-        shuffle=True,
-        random_state=None,
-        tol=1e-4,
-        verbose=False,
-        warm_start=False,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        early_stopping=False,
-        validation_fraction=0.1,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        rho=0.9,
-        n_iter_no_change=5,
-        fit_intercept=True,
-        class_weight=None,
-    ):
-        _set_shared_params(self, locals())
 
 
 def _set_shared_params(estimator, arguments):

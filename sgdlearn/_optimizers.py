@@ -75,19 +75,19 @@ class SGD(_Optimizer):
         velocity -= before
 
 
-class Adagrad(_Optimizer):
-    """Adagrad: per-parameter steps shrinking with the summed squared gradients."""
+class _RootScaled(_Optimizer):
+    """Steps η·g / (√acc + ε), per parameter; subclasses accumulate g² in acc."""
 
     def __init__(self, n_params, dtype, epsilon=1e-8):
         self.epsilon = float(epsilon)
-        self.sum_sq = np.zeros(n_params, dtype=dtype)
+        self.acc = np.zeros(n_params, dtype=dtype)
         self._denom = np.empty(n_params, dtype=dtype)
         self._tmp = np.empty(n_params, dtype=dtype)
 
     def step(self, theta, grad, lr):
         tmp = self._tmp
-        self.sum_sq += np.multiply(grad, grad, out=tmp)
-        np.sqrt(self.sum_sq, out=self._denom)
+        self._accumulate(np.multiply(grad, grad, out=tmp))
+        np.sqrt(self.acc, out=self._denom)
         self._denom += self.epsilon
         np.divide(grad, self._denom, out=tmp)
         tmp *= lr
@@ -97,30 +97,24 @@ class Adagrad(_Optimizer):
         return lr / self._denom
 
 
-class RMSprop(_Optimizer):
-    """RMSprop: per-parameter steps scaled by a running mean of squared gradients."""
+class Adagrad(_RootScaled):
+    """Adagrad: acc is the sum of all squared gradients, so steps only shrink."""
+
+    def _accumulate(self, grad_sq):
+        self.acc += grad_sq
+
+
+class RMSprop(_RootScaled):
+    """RMSprop: acc is a running mean of squared gradients with decay ρ."""
 
     def __init__(self, n_params, dtype, rho=0.9, epsilon=1e-8):
+        super().__init__(n_params, dtype, epsilon)
         self.rho = float(rho)
-        self.epsilon = float(epsilon)
-        self.mean_sq = np.zeros(n_params, dtype=dtype)
-        self._denom = np.empty(n_params, dtype=dtype)
-        self._tmp = np.empty(n_params, dtype=dtype)
 
-    def step(self, theta, grad, lr):
-        tmp = self._tmp
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1.0 - self.rho
-        self.mean_sq *= self.rho
-        self.mean_sq += tmp
-        np.sqrt(self.mean_sq, out=self._denom)
-        self._denom += self.epsilon
-        np.divide(grad, self._denom, out=tmp)
-        tmp *= lr
-        theta -= tmp
-
-    def step_size(self, lr):
-        return lr / self._denom
+    def _accumulate(self, grad_sq):
+        grad_sq *= 1.0 - self.rho
+        self.acc *= self.rho
+        self.acc += grad_sq
 
 
 class Adam(_Optimizer):
