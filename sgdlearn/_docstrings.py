@@ -95,7 +95,7 @@ loss_ : float
 loss_curve_ : list of float
     J/Σs per epoch, accumulated over the epoch's batches.
 best_loss_ : float or None
-    The lowest loss_curve_ value; None when stopping on validation data.
+    The lowest ``loss_curve_`` value; None when stopping on validation data.
 validation_scores_ : list of float or None
     Score on the validation data after each epoch (R² or accuracy); None
     without validation data.
@@ -106,7 +106,7 @@ validation_loss_curve_ : list of float or None
     mean weighted loss plus the training penalty per sample).
 n_features_in_ : int
     Number of features seen during fit.
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (``n_features_in_``,)
     Names of the features, when X was a DataFrame with string column names.
 n_outputs_ : int
     Number of model outputs.

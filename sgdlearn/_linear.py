@@ -2,7 +2,7 @@
 
 Each is the network without hidden layers: raw scores x·W + b, trained on
 its negative log-likelihood. The defaults (Adam, η₀ = 0.01, batches of
-256, up to 100 epochs) reach the optimum's score closely in a few epochs on
+256, up to 200 epochs) reach the optimum's score closely in a few epochs on
 standardised features; ``solver='lbfgs'`` reaches the optimum itself.
 """
 
@@ -169,7 +169,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
         learning_rate="constant",
         learning_rate_init=0.01,
         power_t=0.5,
-        max_iter=100,
+        max_iter=200,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -199,7 +199,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
 
         Parameters
         ----------
-        X : {{array-like, sparse matrix}} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
 
@@ -228,7 +228,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         learning_rate="constant",
         learning_rate_init=0.01,
         power_t=0.5,
-        max_iter=100,
+        max_iter=200,
         shuffle=True,
         random_state=None,
         tol=1e-4,
@@ -371,7 +371,7 @@ class SoftmaxClassifier(_LinearClassifier):
     >>> from sklearn.datasets import load_iris
     >>> from sgdlearn import SoftmaxClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = SoftmaxClassifier(solver="lbfgs", alpha=1.0).fit(X, y)
+    >>> clf = SoftmaxClassifier(solver="lbfgs", alpha=1.0, max_iter=500).fit(X, y)
     >>> clf.predict_proba(X[:2]).shape, clf.coef_.shape
     ((2, 3), (3, 4))
     """

@@ -182,7 +182,7 @@ class LossCurveDisplay:
         ax.set_yscale(yscale)
         if name is not None:
             ax.set_title(name)
-        ax.legend(loc="upper right")
+        ax.legend(loc="best")
 
         self.ax_ = ax
         self.figure_ = ax.figure
