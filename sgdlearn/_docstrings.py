@@ -16,7 +16,9 @@ solver : {{'sgd', 'adagrad', 'rmsprop', 'adam', 'lbfgs'}}, default={solver!r}
 alpha : float, default={alpha}
     Strength of the penalty: the objective is Σ s_i ℓ_i + alpha·P(W), on the
     sum scale, so alpha means what it means in ``Ridge(alpha)`` or
-    ``LogisticRegression(C=1/alpha)``.
+    ``LogisticRegression(C=1/alpha)``. ``partial_fit`` scales it by the
+    chunk it is given: for a stream of chunks of c rows out of n, pass
+    ``alpha * c / n`` to train the model ``fit`` would.
 penalty : {{'l2', 'l1', 'elasticnet'}} or None, default='l2'
     P(W) = (1 − l1_ratio)·½‖W‖² + l1_ratio·‖W‖₁ on the weights (never the
     intercepts): 'l2' is l1_ratio=0, 'l1' is l1_ratio=1. The L1 part is a

@@ -135,9 +135,11 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
 
     Notes
     -----
-    Each mini-batch B takes a step along
-    (1/Σ_B s_i)·Σ_B s_i ∇ℓ_i + (alpha/Σs)·∇P. In ``partial_fit``, Σs is the
-    weight of the data passed to that call.
+    Each of the q mini-batches B of an epoch takes a step along
+    (q/Σs)·Σ_B s_i ∇ℓ_i + (alpha/Σs)·∇P. In ``partial_fit``, Σs is the
+    weight of the data passed to that call: a stream of chunks of c rows out
+    of n is penalised n/c times more than ``fit`` on all n rows; pass
+    ``alpha * c / n`` to ``partial_fit`` to train the model ``fit`` would.
 
     Examples
     --------
