@@ -115,9 +115,12 @@ def main():
     print(header)
     print("-" * len(header))
     skipped = []
-    for i, (label, dataset, factory) in enumerate(make_rows()):
-        if label.startswith("sgdlearn") and i > 0:
-            print()
+    previous = None
+    for label, dataset, factory in make_rows():
+        group = (dataset, label.split()[1].startswith("MLP"))
+        if previous is not None and group != previous:
+            print()  # a blank line between comparisons
+        previous = group
         if factory is None:
             skipped.append(label.split()[1].split("(")[0])
             continue
