@@ -191,7 +191,13 @@ class Network:
         layer_in = X
         last = len(coefs) - 1
         for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
-            z = matmul_into(layer_in, coef, ws.acts[i + 1][:m])
+            out = ws.acts[i + 1][:m]
+            # only the input can be sparse
+            z = (
+                matmul_into(layer_in, coef, out)
+                if i == 0
+                else np.matmul(layer_in, coef, out=out)
+            )
             z += intercept
             if i == last:
                 return z
@@ -207,11 +213,11 @@ class Network:
         last = len(coefs) - 1
         for i in range(last, -1, -1):
             delta = ws.deltas[i + 1][:m]
-            layer_in = ws.x_batch if i == 0 else ws.kept[i][:m]
-            matmul_into(layer_in.T, delta, coef_grads[i])
-            np.sum(delta, axis=0, out=intercept_grads[i])
+            np.add.reduce(delta, axis=0, out=intercept_grads[i])
             if i == 0:
+                matmul_into(ws.x_batch.T, delta, coef_grads[0])
                 return
+            np.matmul(ws.kept[i][:m].T, delta, out=coef_grads[i])
             prev = np.matmul(delta, coefs[i].T, out=ws.deltas[i][:m])
             if ws.masks[i] is not None:
                 prev *= ws.masks[i][:m]
