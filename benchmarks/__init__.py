@@ -1,0 +1,1 @@
+"""The benchmark suite of sgdlearn: ``python benchmarks/run.py`` (see README.md)."""

@@ -1,0 +1,105 @@
+"""Smoke tests of the benchmark harness (benchmarks/run.py) on tiny data.
+
+They check that the harness runs and writes its table and JSON with every
+selected workload; they assert nothing about timings.
+"""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = ROOT / "benchmarks" / "run.py"
+WORKLOADS = [
+    "dense-regression",
+    "dense-binary",
+    "dense-10class",
+    "mlp-float32",
+    "mlp-float64",
+    "sparse-binary",
+]
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
+
+
+def run_harness(out, *options):
+    command = [
+        sys.executable,
+        str(RUN),
+        "--scale", "0.002",
+        "--epochs", "1",
+        "--repeats", "1",
+        "--bandwidth-mb", "16",
+        "--out", str(out),
+        *options,
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    table = (out / "latest.md").read_text()
+    results = json.loads((out / "latest.json").read_text())
+    assert done.stdout.strip() == table.strip()
+    assert len(list(out.glob("2*.json"))) == 1 and len(list(out.glob("2*.md"))) == 1
+    assert (out / "latest.png").exists() == HAS_MATPLOTLIB
+    return table, results
+
+
+def contender_ids(results, workload):
+    return [c["id"] for c in results["workloads"][workload]["contenders"]]
+
+
+def test_every_workload_runs_and_is_reported(tmp_path):
+    table, results = run_harness(
+        tmp_path,
+        "--max-target-epochs", "0",
+        "--no-memory",
+        "--contender", "sgdlearn",
+        "--contender", "sgdlearn-sgd",
+        "--contender", "sgdlearn-adagrad",
+        "--contender", "sklearn-sgd",
+        "--contender", "sklearn-mlp",
+        "--contender", "numpy-loop",
+        "--contender", "torch",
+    )  # fmt: skip
+    assert list(results["workloads"]) == WORKLOADS
+    for name in WORKLOADS:
+        assert f"| {name} |" in table
+        for contender in results["workloads"][name]["contenders"]:
+            assert not contender.get("error"), contender
+            assert contender["timing"]["per_epoch"]["median"] > 0, contender
+            assert "curve" not in contender  # --max-target-epochs 0
+    assert "sklearn-sgd" in contender_ids(results, "sparse-binary")
+    assert "sgdlearn-adagrad" in contender_ids(results, "sparse-binary")
+    mlp = contender_ids(results, "mlp-float32")
+    assert {"sgdlearn", "sklearn-mlp", "matmul-only"} <= set(mlp)
+    assert ("torch" in mlp) == HAS_TORCH
+    if not HAS_TORCH:
+        assert "torch is not installed" in table
+    meta = results["meta"]
+    assert meta["machine"]["gemm_gflops"]["float32"] > 0
+    assert meta["machine"]["read_bandwidth_gbs"] > 0
+    assert meta["environment"]["versions"]["numpy"]
+    assert meta["environment"]["threadpoolctl"]
+
+
+def test_time_to_target_and_memory_on_one_workload(tmp_path):
+    table, results = run_harness(
+        tmp_path,
+        "--workload", "dense-binary",
+        "--max-target-epochs", "2",
+        "--contender", "sgdlearn",
+        "--contender", "sklearn-lbfgs",
+        "--contender", "numpy-loop",
+    )  # fmt: skip
+    assert list(results["workloads"]) == ["dense-binary"]
+    workload = results["workloads"]["dense-binary"]
+    assert workload["optimum"]["loss"] > 0
+    ids = ["sgdlearn", "sklearn-lbfgs", "numpy-loop"]
+    assert contender_ids(results, "dense-binary") == ids
+    for contender in workload["contenders"]:
+        assert not contender.get("error"), contender
+        assert contender["time_to_target"] is not None
+        assert contender["memory"]["peak_extra_mb"] >= 0, contender["memory"]
+    assert "Issue 5 targets" in table
+    assert any(row["workload"] == "dense-binary" for row in results["targets"])
