@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _callbacks import QuietCallback
 from joblib import Parallel, delayed
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import ClassifierMixin, clone
@@ -188,22 +189,13 @@ class Snapshot:
         assert pickle.dumps(est) == self.pickled
 
 
-class RaiseAt:
+class RaiseAt(QuietCallback):
     """A callback that raises ``exception`` at the end of epoch ``epoch``."""
 
     def __init__(self, epoch, exception):
         self.epoch = epoch
         self.exception = exception
         self.ends = 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
 
     def on_fit_task_end(self, estimator, context):
         if context.parent is not None:

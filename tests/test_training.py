@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _callbacks import QuietCallback
 from sklearn.datasets import make_classification
 
 from sgdlearn import (
@@ -24,21 +25,12 @@ ALL = [
 ]
 
 
-class InterruptAt:
+class InterruptAt(QuietCallback):
     """A callback that raises KeyboardInterrupt at the end of epoch ``epoch``."""
 
     def __init__(self, epoch):
         self.epoch = epoch
         self.ends = 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
 
     def on_fit_task_end(self, estimator, context):
         if context.parent is not None:
@@ -101,22 +93,13 @@ def test_progress_bar_runs_when_rich_is_installed():
     assert est.n_iter_ == 5
 
 
-class EpochCounter:
+class EpochCounter(QuietCallback):
     """An auto-propagated callback counting the epochs of sgdlearn estimators."""
 
     max_propagation_depth = None
 
     def __init__(self):
         self.epochs = 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
 
     def on_fit_task_end(self, estimator, context):
         if context.task_name == "epoch":
