@@ -250,6 +250,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             )
 
     def _fit_atomic(self, X, y, sample_weight, validation, incremental, classes):
+        self._check_solver_options()
         old_state = getattr(self, "_state", None)
         continuing = old_state is not None and (incremental or self.warm_start)
         X, y = self._validate_training_data(X, y, old_state if continuing else None)
@@ -275,22 +276,8 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             state = self._new_state(layout, X.dtype, encoding)
             self._start_intercept(state, layout, loss, train.Y, train.sample_weight)
 
-        network = Network(
-            layout,
-            ACTIVATIONS[self._activation_name()],
-            dropout=self.dropout,
-            dropout_input=self._dropout_input,
-        )
-        self._check_solver_options()
-        objective = Objective(
-            network,
-            loss,
-            make_penalty(self.penalty, self.alpha, self.l1_ratio),
-            weight_total=train.weight_total,
-            fit_intercept=self._fit_intercept(),
-        )
+        objective = self._make_objective(layout, loss, train.weight_total)
         config = self._loop_config(train.n_samples, incremental, val is not None)
-
         first_epoch = state.n_iter
 
         def attributes(current):
@@ -323,6 +310,21 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         return self
 
     # -- pieces of fit --------------------------------------------------------
+
+    def _make_objective(self, layout, loss, weight_total):
+        network = Network(
+            layout,
+            ACTIVATIONS[self._activation_name()],
+            dropout=self.dropout,
+            dropout_input=self._dropout_input,
+        )
+        return Objective(
+            network,
+            loss,
+            make_penalty(self.penalty, self.alpha, self.l1_ratio),
+            weight_total=weight_total,
+            fit_intercept=self._fit_intercept(),
+        )
 
     def _validate_training_data(self, X, y, old_state):
         """Checked X (dense C-ordered or CSR) and y; a continued fit keeps its dtype."""

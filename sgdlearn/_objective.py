@@ -71,9 +71,12 @@ class Objective:
         """alpha·P(W)/Σs."""
         return self.penalty.value(params.coef) / self.weight_total
 
-    def mean_loss(self, params, X, Y, sample_weight):
-        """Σ s ℓ / Σ s on (X, Y), without dropout or penalty: for validation."""
-        raw = self.network.predict_raw(params.coefs, params.intercepts, X)
+    def predict_raw(self, params, X):
+        """Raw outputs for X at θ, without dropout."""
+        return self.network.predict_raw(params.coefs, params.intercepts, X)
+
+    def mean_loss(self, raw, Y, sample_weight):
+        """Σ s ℓ / Σ s of raw outputs against Y, without penalty."""
         scratch = np.empty_like(raw)
         total = self.loss.value_grad(raw, Y, sample_weight, scratch)
         return total / (

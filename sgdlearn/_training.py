@@ -68,11 +68,10 @@ class Dataset:
 
     def take(self, indices):
         """A new Dataset of the rows at ``indices`` (a copy)."""
-        weight = None if self.sample_weight is None else self.sample_weight[indices]
-        return Dataset(self.X[indices], self.Y[indices], weight)
+        return Dataset(*self.rows(indices))
 
     def rows(self, rows):
-        """The rows selected by a slice: views for dense X, never a full copy."""
+        """(X, Y, sample_weight) of the selected rows: views for a slice."""
         weight = None if self.sample_weight is None else self.sample_weight[rows]
         return self.X[rows], self.Y[rows], weight
 
@@ -147,18 +146,18 @@ def check_final(objective, params, state, train, lbfgs=False):
     step = max(1, train.n_samples // 1000)
     X, Y, w = train.rows(slice(0, None, step))
     with np.errstate(all="ignore"):
-        loss = objective.mean_loss(params, X, Y, w)
+        loss = objective.mean_loss(objective.predict_raw(params, X), Y, w)
     if _diverged(loss + objective.penalty_per_sample(params), state):
         raise divergence_error(max(state.n_iter, 1), lbfgs)
 
 
 def _validate(objective, params, val, epoch):
     """(score, mean validation loss + penalty per sample) at the current θ."""
-    raw = objective.network.predict_raw(params.coefs, params.intercepts, val.data.X)
+    raw = objective.predict_raw(params, val.data.X)
     if not np.isfinite(raw).all():
         raise divergence_error(epoch)
     score = val.score(raw)
-    loss = objective.mean_loss(params, val.data.X, val.data.Y, val.data.sample_weight)
+    loss = objective.mean_loss(raw, val.data.Y, val.data.sample_weight)
     return score, loss + objective.penalty_per_sample(params)
 
 
