@@ -67,10 +67,11 @@ warm_start : bool, default=False
     Start ``fit`` from the previous solution. As in scikit-learn's MLP, the
     optimizer's state and the schedule restart while ``loss_curve_``, ``t_``
     and the stopping counters go on.
-momentum : float in [0, 1], default=0.9
-    Momentum of 'sgd'; 0 is plain SGD.
-nesterovs_momentum : bool, default=True
-    Nesterov's momentum for 'sgd'.
+momentum : float in [0, 1], default={momentum}
+    Momentum of 'sgd'; 0 is plain SGD (the cheapest step on sparse data,
+    see the performance guide).
+nesterovs_momentum : bool, default={nesterovs_momentum}
+    Nesterov's momentum for 'sgd' (no effect when ``momentum=0``).
 early_stopping : bool, default=False
     Hold out ``validation_fraction`` of the training data (stratified for
     classifiers), or use ``X_val``/``y_val`` given to ``fit``; stop when its

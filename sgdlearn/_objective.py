@@ -49,13 +49,16 @@ class Objective:
         self.weight_total = float(weight_total)
         self.fit_intercept = fit_intercept
 
-    def batch_grad(self, params, grads, X, Y, sample_weight, ws, rng, grad_scale):
+    def batch_grad(
+        self, params, grads, X, Y, sample_weight, ws, rng, grad_scale, with_l2=True
+    ):
         """Write a batch's gradient estimate into ``grads``; return Σ_B s ℓ.
 
         The data term's gradient is ``grad_scale``·Σ_B s_i ∇ℓ_i; the L2 part
-        of the penalty adds (alpha/Σs)·∇P. ``params`` and ``grads`` are
-        :class:`Params` of θ and of the gradient buffer; ``ws`` a workspace
-        of the network large enough for the batch.
+        of the penalty adds (alpha/Σs)·∇P unless ``with_l2`` is false (an
+        optimizer that applies it as a proximal step). ``params`` and
+        ``grads`` are :class:`Params` of θ and of the gradient buffer; ``ws``
+        a workspace of the network large enough for the batch.
         """
         m = X.shape[0]
         raw = self.network.forward(params.coefs, params.intercepts, X, ws, rng)
@@ -64,7 +67,10 @@ class Objective:
         self.network.backward(params.coefs, grads.coefs, grads.intercepts, ws, m)
         if not self.fit_intercept:
             grads.intercepts[-1].fill(0.0)
-        self.penalty.add_smooth_grad(params.coef, grads.coef, 1.0 / self.weight_total)
+        if with_l2:
+            self.penalty.add_smooth_grad(
+                params.coef, grads.coef, 1.0 / self.weight_total
+            )
         return batch_loss
 
     def penalty_per_sample(self, params):

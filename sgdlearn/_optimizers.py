@@ -14,6 +14,14 @@ Update rules (g is the gradient, η the learning rate, t the step count):
 - Adam:      m ← β₁m + (1 − β₁)g;  v ← β₂v + (1 − β₂)g²;
              θ ← θ − η·√(1 − β₂ᵗ)/(1 − β₁ᵗ) · m / (√v + ε)
 
+The L2 part of the penalty normally enters g. Adagrad instead applies it
+as a proximal step after the update (composite mirror descent, Duchi, Hazan
+& Singer, 2011): G accumulates the data gradient only and
+θ ← θ / (1 + η·λ/(√G + ε)). The fixed points are the same optimum of J, and
+a coordinate that no batch touches then just shrinks by a known factor per
+step, which is what lets ``_lazy`` update sparse data lazily. SGD needs no
+such change: its idle coordinates follow a linear recurrence already.
+
 Adam's ε sits as in scikit-learn's MLP (added to √v before the bias
 correction of v), not as in ``torch.optim.Adam`` (added after it): ours acts
 like torch's ε/√(1 − β₂ᵗ), about 32 times torch's at the first step with
@@ -24,12 +32,19 @@ import numpy as np
 
 
 class _Optimizer:
+    # True: the L2 part of the penalty is left out of g and applied by prox
+    prox_l2 = False
+
+    def needs_prox(self, penalty):
+        """Whether ``prox`` must follow each step under this penalty."""
+        return penalty.has_l1 or (self.prox_l2 and penalty.l2 > 0)
+
     def prox(self, coef, penalty, lr, scale):
-        """Soft-threshold the weights ``coef`` (θ's first entries) after a step."""
+        """Apply the penalty's proximal step to the weights ``coef`` (θ's head)."""
         step = self.step_size(lr)
         if np.ndim(step):
             step = step[: coef.size]
-        penalty.prox(coef, step * scale)
+        penalty.prox(coef, step * scale, with_l2=self.prox_l2)
 
 
 class SGD(_Optimizer):
@@ -48,11 +63,12 @@ class SGD(_Optimizer):
         self.nesterov = bool(nesterov) and self.momentum > 0 and not self.proximal
         self.velocity = np.zeros(n_params, dtype=dtype) if self.momentum else None
 
-    def step(self, theta, grad, lr):
+    def step(self, theta, grad, lr, part=slice(None)):
+        """One update of ``theta``, the slice ``part`` of the parameters."""
         if self.velocity is None:
             theta -= lr * grad
             return
-        v = self.velocity
+        v = self.velocity[part]
         v *= self.momentum
         v -= lr * grad
         if self.nesterov:
@@ -84,12 +100,13 @@ class _RootScaled(_Optimizer):
         self._denom = np.empty(n_params, dtype=dtype)
         self._tmp = np.empty(n_params, dtype=dtype)
 
-    def step(self, theta, grad, lr):
-        tmp = self._tmp
-        self._accumulate(np.multiply(grad, grad, out=tmp))
-        np.sqrt(self.acc, out=self._denom)
-        self._denom += self.epsilon
-        np.divide(grad, self._denom, out=tmp)
+    def step(self, theta, grad, lr, part=slice(None)):
+        """One update of ``theta``, the slice ``part`` of the parameters."""
+        tmp, acc, denom = self._tmp[part], self.acc[part], self._denom[part]
+        self._accumulate(acc, np.multiply(grad, grad, out=tmp))
+        np.sqrt(acc, out=denom)
+        denom += self.epsilon
+        np.divide(grad, denom, out=tmp)
         tmp *= lr
         theta -= tmp
 
@@ -98,10 +115,15 @@ class _RootScaled(_Optimizer):
 
 
 class Adagrad(_RootScaled):
-    """Adagrad: acc is the sum of all squared gradients, so steps only shrink."""
+    """Adagrad: acc is the sum of all squared gradients, so steps only shrink.
 
-    def _accumulate(self, grad_sq):
-        self.acc += grad_sq
+    The L2 penalty is applied by ``prox`` (module docstring).
+    """
+
+    prox_l2 = True
+
+    def _accumulate(self, acc, grad_sq):
+        acc += grad_sq
 
 
 class RMSprop(_RootScaled):
@@ -111,10 +133,10 @@ class RMSprop(_RootScaled):
         super().__init__(n_params, dtype, epsilon)
         self.rho = float(rho)
 
-    def _accumulate(self, grad_sq):
+    def _accumulate(self, acc, grad_sq):
         grad_sq *= 1.0 - self.rho
-        self.acc *= self.rho
-        self.acc += grad_sq
+        acc *= self.rho
+        acc += grad_sq
 
 
 class Adam(_Optimizer):

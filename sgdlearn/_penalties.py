@@ -2,8 +2,9 @@
 
 ``coef`` is always the weight slice ``theta[:n_coef]`` of the flat parameter
 vector: intercepts are never penalised. The smooth L2 part enters the
-gradient; the L1 part is applied after each optimizer step as a proximal
-soft-threshold, which sets small weights exactly to zero.
+gradient (except for Adagrad, which applies it as a proximal step too, see
+``_optimizers``); the L1 part is applied after each optimizer step as a
+proximal soft-threshold, which sets small weights exactly to zero.
 """
 
 import numpy as np
@@ -55,19 +56,23 @@ class ElasticNet:
         if self.l1:
             grad += (scale * self.l1) * np.sign(coef)
 
-    def prox(self, coef, step):
-        """Soft-threshold ``coef`` in place by ``step``·l1 (``step`` scalar or array).
+    def prox(self, coef, step, with_l2=False):
+        """Apply the proximal map of step·(L1 part) to ``coef`` in place.
 
-        ``step`` is the optimizer's effective step size times the penalty's
-        per-sample scale, per coordinate for the adaptive optimizers.
+        That is a soft-threshold by ``step``·l1 (``step`` scalar or array: the
+        optimizer's effective step size times the penalty's per-sample
+        scale, per coordinate for the adaptive optimizers). ``with_l2``
+        makes it the map of the whole penalty, the L2 part included:
+        soft-threshold, then divide by 1 + ``step``·l2.
         """
-        if not self.l1:
-            return
-        threshold = step * self.l1
-        shrunk = np.abs(coef)
-        shrunk -= threshold
-        np.maximum(shrunk, 0.0, out=shrunk)
-        np.copysign(shrunk, coef, out=coef)
+        if self.l1:
+            threshold = step * self.l1
+            shrunk = np.abs(coef)
+            shrunk -= threshold
+            np.maximum(shrunk, 0.0, out=shrunk)
+            np.copysign(shrunk, coef, out=coef)
+        if with_l2 and self.l2:
+            coef /= 1.0 + step * self.l2
 
 
 def make_penalty(penalty, alpha, l1_ratio):

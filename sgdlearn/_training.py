@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import minimize
 
+from ._lazy import LazySparseSteps, lazy_steps_apply
 from ._objective import Params
 
 
@@ -203,35 +204,74 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
     return False
 
 
+class DenseSteps:
+    """The steps of one epoch on dense (or any) batches: the whole θ each step.
+
+    ``step`` computes the gradient of the batch of ``train`` at ``rows``,
+    takes the optimizer's step and the proximal step when the penalty needs
+    one, and returns the batch's Σ s ℓ; ``finish`` has nothing to do (see
+    ``_lazy.LazySparseSteps``).
+    """
+
+    def __init__(self, objective, optimizer, params, grads, ws, lr, n_steps):
+        self.objective = objective
+        self.optimizer = optimizer
+        self.params = params
+        self.grads = grads
+        self.ws = ws
+        self.lr = lr
+        self.with_l2 = not optimizer.prox_l2
+        self.prox = optimizer.needs_prox(objective.penalty)
+        self.prox_scale = 1.0 / objective.weight_total
+
+    def step(self, train, rows, rng, grad_scale):
+        X, Y, sample_weight = train.rows(rows)
+        params, grads = self.params, self.grads
+        loss = self.objective.batch_grad(
+            params, grads, X, Y, sample_weight, self.ws, rng, grad_scale, self.with_l2
+        )
+        self.optimizer.step(params.theta, grads.theta, self.lr)
+        if self.prox:
+            self.optimizer.prox(
+                params.coef, self.objective.penalty, self.lr, self.prox_scale
+            )
+        return loss
+
+    def finish(self):
+        pass
+
+
 def run_epoch(objective, state, params, grads, train, config, ws):
     """One pass over the training rows; returns the epoch's loss J/Σs.
 
     Each of the q batches steps along (q/Σs)·Σ_B s_i ∇ℓ_i + (alpha/Σs)·∇P:
     an unbiased estimate of ∇(J/Σs) that counts every row equally over an
     epoch, so batches of unequal weight (a short last batch) do not move
-    the minimum. The loss is the mean over batches of the same estimate of
-    J/Σs, each at the θ its gradient was taken at (J(θ)/Σs itself for a
-    full batch).
+    the minimum. The loss is Σ_B s ℓ over the batches, each at the θ its
+    gradient was taken at, divided by Σs, plus the penalty per sample at
+    the θ the epoch started from (J(θ)/Σs itself for a full batch). Sparse
+    batches of a linear model with ``"sgd"`` or ``"adagrad"`` take lazy
+    steps (``_lazy``); the others dense ones.
     """
-    penalty, optimizer = objective.penalty, state.optimizer
-    prox_scale = 1.0 / objective.weight_total
-    lr = state.schedule.lr
-    n, rng = train.n_samples, state.rng
+    optimizer, n, rng = state.optimizer, train.n_samples, state.rng
     n_batches = -(-n // min(config.batch_size, n))
     grad_scale = n_batches / objective.weight_total
-    data_loss = penalty_loss = 0.0
-    for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
-        X, Y, w = train.rows(rows)
-        batch_loss = objective.batch_grad(params, grads, X, Y, w, ws, rng, grad_scale)
-        data_loss += batch_loss
-        if penalty.alpha:
-            penalty_loss += objective.penalty_per_sample(params)
-        if state.initial_loss is None:  # the estimate of J/Σs at the start
-            state.initial_loss = batch_loss * grad_scale + penalty_loss
-        optimizer.step(state.theta, grads.theta, lr)
-        if penalty.has_l1:
-            optimizer.prox(params.coef, penalty, lr, prox_scale)
-    return data_loss / objective.weight_total + penalty_loss / n_batches
+    penalty_loss = objective.penalty_per_sample(params)
+    steps = (
+        LazySparseSteps
+        if lazy_steps_apply(objective, optimizer, train.X)
+        else DenseSteps
+    )(objective, optimizer, params, grads, ws, state.schedule.lr, n_batches)
+    data_loss = 0.0
+    try:
+        for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
+            batch_loss = steps.step(train, rows, rng, grad_scale)
+            data_loss += batch_loss
+            if state.initial_loss is None:  # the estimate of J/Σs at the start
+                state.initial_loss = batch_loss * grad_scale + penalty_loss
+    finally:
+        steps.finish()
+    return data_loss / objective.weight_total + penalty_loss
 
 
 def train_epochs(objective, state, train, val, config, hooks):

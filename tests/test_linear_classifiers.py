@@ -198,11 +198,11 @@ _COMMON_STOCHASTIC = {"tol": 0.0, "n_iter_no_change": 30, "max_iter": 500}
 # preconditioners differ between the fixed batches; "adaptive" has not
 # shrunk η to 0 when the 500 epochs end).
 STOCHASTIC_OPTIMUM_CASES = [
-    ("sgd", {"batch_size": 100, "learning_rate_init": 0.1}, 3e-3),
+    ("sgd", {"batch_size": 100, "learning_rate_init": 0.1, "momentum": 0.9}, 3e-3),
     ("adam", {"batch_size": 100, "learning_rate_init": 0.1}, 3e-3),
     ("adagrad", {"batch_size": 100, "learning_rate_init": 0.3}, 5e-3),
     ("rmsprop", {"batch_size": 100, "learning_rate_init": 0.01}, 1e-2),
-    ("sgd", {"batch_size": "full", "learning_rate_init": 0.03}, 1e-5),
+    ("sgd", {"batch_size": "full", "learning_rate_init": 0.03, "momentum": 0.9}, 1e-5),
     ("adam", {"batch_size": "full", "learning_rate_init": 0.01}, 1e-5),
     ("adagrad", {"batch_size": "full", "learning_rate_init": 0.3}, 1e-5),
     ("rmsprop", {"batch_size": "full", "learning_rate_init": 0.03}, 1e-5),
@@ -253,7 +253,7 @@ def test_stochastic_solvers_reach_logistic_regression(solver, settings, toleranc
 @pytest.mark.parametrize(
     "solver, settings, tolerance",
     [
-        ("sgd", {"batch_size": 100, "learning_rate_init": 0.1}, 3e-3),
+        ("sgd", {"batch_size": 100, "learning_rate_init": 0.1, "momentum": 0.9}, 3e-3),
         ("adam", {"batch_size": "full", "learning_rate_init": 0.03}, 1e-5),
     ],
     ids=["sgd-100", "adam-full"],
@@ -634,8 +634,8 @@ def _sparse_logistic_data():
 # momentum, adagrad), ~5e-8 (adam), ~4e-6 (rmsprop, whose full-batch steps
 # oscillate around the kink).
 L1_CASES = [
-    # momentum=0.9, the default: proximal heavy ball (measured 2e-13)
-    ("sgd", {"learning_rate_init": 0.01}, 1e-5),
+    # momentum=0.9: proximal heavy ball (measured 2e-13)
+    ("sgd", {"learning_rate_init": 0.01, "momentum": 0.9}, 1e-5),
     ("sgd", {"learning_rate_init": 0.1, "momentum": 0.0}, 1e-5),
     ("adam", {"learning_rate_init": 0.01}, 1e-5),
     ("adagrad", {"learning_rate_init": 0.3}, 1e-5),

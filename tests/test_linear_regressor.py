@@ -304,7 +304,6 @@ L1_ALPHA = 30.0
 L1_SOLVERS = {
     # momentum=0: plain proximal gradient descent
     "sgd": dict(solver="sgd", momentum=0.0, learning_rate_init=0.1),
-    # the default momentum of solver="sgd"
     # heavy ball on full batches: a constant step converges (no plateaus)
     "sgd-momentum": dict(
         solver="sgd",

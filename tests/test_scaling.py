@@ -234,6 +234,120 @@ def test_penalties_and_optimizers_are_exact_on_sparse_gradients(
         np.testing.assert_array_equal(zeros, parameters(dense_fit) == 0)
 
 
+LAZY_SOLVERS = {
+    "sgd": {"solver": "sgd", "momentum": 0.0},
+    "heavy-ball": {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": False},
+    "nesterov": {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": True},
+    "adagrad": {"solver": "adagrad"},
+}
+
+
+def _count_lazy_steps(monkeypatch):
+    """Count the batches that take the lazy sparse steps."""
+    from sgdlearn import _lazy
+
+    counter = {"batches": 0}
+    original = _lazy.LazySparseSteps.step
+
+    def counting(self, *args, **kwargs):
+        counter["batches"] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_lazy.LazySparseSteps, "step", counting)
+    return counter
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+@pytest.mark.parametrize("solver", list(LAZY_SOLVERS))
+@pytest.mark.parametrize(
+    "Estimator", [SGDLinearRegressor, SGDLogisticClassifier, SoftmaxClassifier]
+)
+def test_lazy_sparse_steps_are_the_dense_steps(Estimator, solver, shuffle, monkeypatch):
+    """A linear model on sparse X with 'sgd' or 'adagrad' updates only the
+    features each batch touches and catches the others up later; the model
+    is the one dense steps give, for one output and several (softmax, three
+    one-vs-rest columns), weighted rows, in order or shuffled, and a penalty
+    strong enough that the idle shrinkage matters."""
+    X = X_SPARSE
+    y = target_for(Estimator, TARGETS)
+    weight = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
+    params = {
+        **LAZY_SOLVERS[solver],
+        "alpha": 3.0,
+        "batch_size": 16,
+        "max_iter": 8,
+        "learning_rate_init": 0.05,
+        "shuffle": shuffle,
+    }
+    counter = _count_lazy_steps(monkeypatch)
+    sparse_fit = make_estimator(Estimator, **params).fit(X, y, sample_weight=weight)
+    assert counter["batches"] == 8 * -(-X.shape[0] // 16)
+    dense_fit = make_estimator(Estimator, **params).fit(
+        X.toarray(), y, sample_weight=weight
+    )
+    assert counter["batches"] == 8 * -(-X.shape[0] // 16)  # dense: no lazy steps
+    assert_same_model(sparse_fit, dense_fit, 1e-9)
+    np.testing.assert_allclose(sparse_fit.loss_curve_, dense_fit.loss_curve_, rtol=1e-9)
+
+
+def test_lazy_plain_sgd_folds_its_scale_back_in(monkeypatch):
+    """Plain SGD keeps θ = scale·V on sparse data; a penalty that halves the
+    weights at every step drives the scale below 1e-9 within an epoch, and
+    folding it back in keeps the model the dense one."""
+    X = X_SPARSE
+    y = TARGETS["regression"]
+    # η·λ = lr·alpha/n = 0.5: each step halves every weight before the data step
+    params = {"solver": "sgd", "momentum": 0.0, "batch_size": 4, "max_iter": 3}
+    params["random_state"] = 0
+    params.update(learning_rate_init=0.1, alpha=5.0 * X.shape[0], tol=0.0)
+    sparse_fit = SGDLinearRegressor(**params).fit(X, y)
+    dense_fit = SGDLinearRegressor(**params).fit(X.toarray(), y)
+    assert_same_model(sparse_fit, dense_fit, 1e-9)
+    assert np.isfinite(sparse_fit.coef_).all() and np.abs(sparse_fit.coef_).max() > 0
+
+
+def test_lazy_steps_bring_every_weight_up_to_date_when_interrupted(monkeypatch):
+    """A KeyboardInterrupt in the middle of a lazy epoch still catches up the
+    weights that no batch touched since (the loop's ``finally``)."""
+    from sgdlearn import _lazy
+
+    original = _lazy.LazySparseSteps.step
+    calls = {"n": 0}
+
+    def interrupt_later(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 30:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    X = X_SPARSE
+    y = TARGETS["regression"]
+    params = {"solver": "sgd", "momentum": 0.9, "batch_size": 4, "alpha": 30.0}
+    params["random_state"] = 0
+    monkeypatch.setattr(_lazy.LazySparseSteps, "step", interrupt_later)
+    with pytest.warns(UserWarning, match="interrupted"):
+        sparse_fit = SGDLinearRegressor(**params).fit(X, y)
+    monkeypatch.setattr(_lazy.LazySparseSteps, "step", original)
+
+    # the same 29 batches, taken densely
+    dense = SGDLinearRegressor(**params, max_iter=1, shuffle=True)
+    from sgdlearn import _training
+
+    dense_original = _training.DenseSteps.step
+    dense_calls = {"n": 0}
+
+    def dense_interrupt(self, *args, **kwargs):
+        dense_calls["n"] += 1
+        if dense_calls["n"] == 30:
+            raise KeyboardInterrupt
+        return dense_original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_training.DenseSteps, "step", dense_interrupt)
+    with pytest.warns(UserWarning, match="interrupted"):
+        dense.fit(X.toarray(), y)
+    assert_same_model(sparse_fit, dense, 1e-9)
+
+
 @pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
 @pytest.mark.parametrize("solver", ["sgd", "adagrad", "rmsprop", "adam"])
 @pytest.mark.parametrize(
