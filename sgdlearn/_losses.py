@@ -3,27 +3,115 @@
 Each loss works on the raw model output ``raw`` of shape (n_samples,
 n_outputs) and a target ``y`` of the same shape (one-hot or 0/1 indicator
 columns for the classifiers). ``value_grad`` returns the weighted sum
-Σ_i s_i ℓ_i and writes c·s_i ∇_z ℓ_i into ``grad``, with c = ``grad_scale``
-(the caller's 1/Σ_B s, folded in to save a pass over the batch).
-``sample_weight=None`` means every s_i = 1 (the fast path).
-Log-losses are computed from ``raw`` with ``logaddexp`` / ``logsumexp``,
-never from clipped probabilities.
+Σ_i s_i ℓ_i (a float) and writes c·s_i ∇_z ℓ_i into ``grad``, with
+c = ``grad_scale`` (the caller's 1/Σ_B s, folded in to save a pass over the
+batch). ``sample_weight=None`` means every s_i = 1 (the fast path).
+``grad`` may be ``raw`` itself: the gradient then overwrites the scores,
+and a whole-data evaluation needs no second array of the scores' size.
+Log-losses are computed stably from ``raw`` — softplus(z) =
+max(z, 0) + log1p(e^{−|z|}) and a max-shifted log-sum-exp — never from
+clipped probabilities, without overflow for any finite score.
+
+``value_grad`` is called once per mini-batch, where each NumPy call counts,
+and once per L-BFGS iteration on the whole training set, where each pass
+over the data and each temporary counts. So the code uses few calls, only
+NumPy's vectorised (SIMD) ufuncs (not ``logaddexp``, ``expit`` or
+``logsumexp``, which are several times slower), works in the dtype of
+``raw`` (float32 stays float32), and takes large inputs in row blocks of
+about :data:`BLOCK` entries so that its temporaries stay small and in cache.
 """
 
 import numpy as np
-from scipy.special import expit, logsumexp, xlogy
+from scipy.special import expit
+
+# Large inputs are processed in row blocks of about this many entries: the
+# scratch array of a block is then 512 kB at most, and a whole-data
+# evaluation allocates nothing of the data's size.
+BLOCK = 65536
+
+_ONES = {}
 
 
-def _weigh(per_sample, grad, sample_weight, loss_scale, grad_scale):
-    """Return loss_scale·Σ s_i·per_sample_i; scale grad's rows by
-    loss_scale·grad_scale·s_i."""
-    scale = loss_scale * grad_scale
-    if sample_weight is None:
-        if scale != 1.0:
-            grad *= scale
-        return loss_scale * float(per_sample.sum())
-    grad *= (scale * sample_weight)[:, None]
-    return loss_scale * float(per_sample @ sample_weight)
+def _ones(k, dtype):
+    """A cached read-only vector of k ones: ``a @ ones`` sums a's rows fast."""
+    ones = _ONES.get((k, dtype))
+    if ones is None:
+        ones = np.ones(k, dtype=dtype)
+        ones.flags.writeable = False
+        _ONES[(k, dtype)] = ones
+    return ones
+
+
+_FLOOR = {}
+
+
+def _floor(dtype):
+    """(tiny, √tiny) of a float dtype."""
+    floor = _FLOOR.get(dtype)
+    if floor is None:
+        tiny = np.finfo(dtype).tiny
+        floor = _FLOOR[dtype] = (tiny, float(np.sqrt(tiny)))
+    return floor
+
+
+def _by_blocks(block, raw, y, sample_weight, grad, grad_scale, elementwise=False):
+    """Σ of ``block(...)`` over row blocks of about BLOCK entries.
+
+    ``block`` has the signature of ``value_grad`` plus a scratch array of
+    the block's shape and dtype. ``grad`` may be ``raw`` itself (the
+    gradient overwrites the scores): unless ``block`` is ``elementwise``
+    (reads each score only before writing its gradient), each block's
+    scores are then copied first, into a buffer of one block.
+    """
+    n, k = raw.shape
+    rows = max(1, BLOCK // k)
+    scratch = np.empty((min(rows, n), k), dtype=raw.dtype)
+    scores = None
+    if grad is raw and not elementwise:
+        scores = np.empty_like(scratch)
+    total = 0.0
+    for start in range(0, n, rows):
+        block_rows = slice(start, min(start + rows, n))
+        m = block_rows.stop - start
+        weight = None if sample_weight is None else sample_weight[block_rows]
+        block_raw = raw[block_rows]
+        if scores is not None:
+            np.copyto(scores[:m], block_raw)
+            block_raw = scores[:m]
+        total += block(
+            block_raw,
+            y[block_rows],
+            weight,
+            grad[block_rows],
+            grad_scale,
+            scratch[:m],
+        )
+    return total
+
+
+def _contiguous(y, dtype):
+    """y itself, or a C-contiguous copy in ``dtype``.
+
+    A strided batch view is copied once: the two or three passes over y
+    that follow are then several times faster. Targets stored in a smaller
+    dtype (0/1 indicators as uint8) are converted in the same pass, a
+    block at a time, so no pass mixes dtypes.
+    """
+    if y.dtype == dtype and y.flags.c_contiguous:
+        return y
+    return np.ascontiguousarray(y, dtype=dtype)
+
+
+def _weighted_sum(per_entry, sample_weight):
+    """Σ_i s_i Σ_j per_entry_ij as a float."""
+    if per_entry.shape[1] == 1:
+        return float(per_entry[:, 0] @ sample_weight)
+    return float((sample_weight @ per_entry).sum())
+
+
+def _row_weights(sample_weight, scale):
+    """The column scale·s_i that multiplies the rows of ``grad``."""
+    return (sample_weight * float(scale))[:, None]
 
 
 class SquaredError:
@@ -33,14 +121,29 @@ class SquaredError:
     out_activation = "identity"
 
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
-        np.subtract(raw, y, out=grad)
-        loss_scale = 1.0 / raw.shape[1]
-        if sample_weight is None:  # one pass: Σ (z − y)² is the residuals' norm
-            total = 0.5 * loss_scale * float(np.vdot(grad, grad))
-            grad *= loss_scale * grad_scale
-            return total
-        per_sample = 0.5 * np.einsum("ij,ij->i", grad, grad)
-        return _weigh(per_sample, grad, sample_weight, loss_scale, grad_scale)
+        if sample_weight is not None:
+            if raw.size > BLOCK:
+                return _by_blocks(
+                    self._block, raw, y, sample_weight, grad, grad_scale, True
+                )
+            return self._block(raw, y, sample_weight, grad, grad_scale)
+        # one pass: Σ (z − y)² is the residuals' norm; no temporaries
+        k = raw.shape[1]
+        residual = np.subtract(raw, y, out=grad)
+        total = float(np.vdot(residual, residual))
+        scale = grad_scale / k
+        if scale != 1.0:
+            grad *= scale
+        return (0.5 / k) * total
+
+    @staticmethod
+    def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
+        k = raw.shape[1]
+        residual = np.subtract(raw, y, out=grad)
+        weighted = np.multiply(residual, sample_weight[:, None], out=scratch)
+        total = float(np.vdot(weighted, residual))
+        np.multiply(weighted, grad_scale / k, out=grad)
+        return (0.5 / k) * total
 
     def inverse_link(self, raw):
         return raw
@@ -61,11 +164,31 @@ class Poisson:
     out_activation = "exp"
 
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
+        if raw.size > BLOCK or grad is raw:
+            return _by_blocks(self._block, raw, y, sample_weight, grad, grad_scale)
+        return self._block(raw, y, sample_weight, grad, grad_scale)
+
+    @staticmethod
+    def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
+        k = raw.shape[1]
+        y = _contiguous(y, raw.dtype)
+        # ℓ = ŷ + y·(log y − z − 1), with 0·log 0 = 0 (y is floored at tiny)
+        loss = np.maximum(y, _floor(raw.dtype)[0], out=scratch)
+        np.log(loss, out=loss)
+        loss -= raw
+        loss -= 1.0
+        loss *= y
         np.exp(raw, out=grad)
-        deviance = grad - y * raw + xlogy(y, y) - y
+        loss += grad
         grad -= y
-        per_sample = deviance.sum(axis=1)
-        return _weigh(per_sample, grad, sample_weight, 1.0 / raw.shape[1], grad_scale)
+        if sample_weight is None:
+            total = float(loss.sum())
+            scale = grad_scale / k
+            if scale != 1.0:
+                grad *= scale
+            return total / k
+        grad *= _row_weights(sample_weight, grad_scale / k)
+        return _weighted_sum(loss, sample_weight) / k
 
     def inverse_link(self, raw):
         return np.exp(raw)
@@ -85,11 +208,36 @@ class BinaryLogLoss:
     out_activation = "logistic"
 
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
-        loss = np.logaddexp(0.0, raw, dtype=raw.dtype)
-        loss -= y * raw
-        expit(raw, out=grad)
+        if raw.size > BLOCK or grad is raw:
+            return _by_blocks(self._block, raw, y, sample_weight, grad, grad_scale)
+        return self._block(raw, y, sample_weight, grad, grad_scale)
+
+    @staticmethod
+    def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
+        # With L = log1p(e^{−|z|}): the loss is softplus(z) − y·z with
+        # softplus(z) = max(z, 0) + L, and the gradient is σ(z) − y with
+        # σ(z) = exp(log σ(z)), log σ(z) = min(z, 0) − L; each is accurate
+        # to a few ulps for any z.
+        y = _contiguous(y, raw.dtype)
+        log1p_exp = np.copysign(raw, -1.0, out=scratch)
+        np.exp(log1p_exp, out=log1p_exp)
+        np.log1p(log1p_exp, out=log1p_exp)
+        softplus = np.maximum(raw, 0.0, out=grad)
+        softplus += log1p_exp
+        if sample_weight is None:
+            total = float(softplus.sum()) - float(np.vdot(y, raw))
+        else:
+            softplus -= np.multiply(y, raw)  # the loss, entry by entry
+            total = _weighted_sum(softplus, sample_weight)
+        log_sigmoid = np.minimum(raw, 0.0, out=grad)
+        log_sigmoid -= log1p_exp
+        np.exp(log_sigmoid, out=grad)
         grad -= y
-        return _weigh(loss.sum(axis=1), grad, sample_weight, 1.0, grad_scale)
+        if sample_weight is not None:
+            grad *= _row_weights(sample_weight, grad_scale)
+        elif grad_scale != 1.0:
+            grad *= grad_scale
+        return total
 
     def inverse_link(self, raw):
         return expit(raw)
@@ -100,21 +248,52 @@ class BinaryLogLoss:
 
 
 class SoftmaxCrossEntropy:
-    """Categorical negative log-likelihood logsumexp(z) − z_y of a one-hot y."""
+    """Categorical negative log-likelihood logsumexp(z) − z·y of a one-hot y."""
 
     name = "log_loss"
     out_activation = "softmax"
 
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
-        log_norm = logsumexp(raw, axis=1)
-        per_sample = log_norm - np.einsum("ij,ij->i", raw, y)
-        np.subtract(raw, log_norm[:, None], out=grad)
-        np.exp(grad, out=grad)
+        if raw.size > BLOCK or grad is raw:
+            return _by_blocks(self._block, raw, y, sample_weight, grad, grad_scale)
+        return self._block(raw, y, sample_weight, grad, grad_scale)
+
+    @staticmethod
+    def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
+        n, k = raw.shape
+        ones = _ones(k, raw.dtype)
+        y = _contiguous(y, raw.dtype)
+        # Shift by the block's largest score: one fast reduction instead of a
+        # maximum per row. A row whose own maximum lies so far below that its
+        # sum of exponentials nears underflow gets the per-row shift.
+        shift = raw.max()
+        exp_shifted = np.subtract(raw, shift, out=grad)
+        np.exp(exp_shifted, out=exp_shifted)
+        norm = exp_shifted @ ones
+        if not norm.min() >= _floor(raw.dtype)[1]:
+            shift = raw.max(axis=1)
+            np.subtract(raw, shift[:, None], out=exp_shifted)
+            np.exp(exp_shifted, out=exp_shifted)
+            norm = exp_shifted @ ones
+        np.divide(exp_shifted, norm[:, None], out=grad)  # the softmax
         grad -= y
-        return _weigh(per_sample, grad, sample_weight, 1.0, grad_scale)
+        log_norm = np.log(norm, out=norm)  # logsumexp(z_i) − shift_i
+        if sample_weight is None:
+            total = float(log_norm.sum()) - float(np.vdot(raw, y))
+            total += float(shift.sum()) if shift.ndim else n * float(shift)
+            if grad_scale != 1.0:
+                grad *= grad_scale
+            return total
+        log_norm += shift
+        log_norm -= np.multiply(raw, y, out=scratch) @ ones  # the loss per row
+        grad *= _row_weights(sample_weight, grad_scale)
+        return float(log_norm @ sample_weight)
 
     def inverse_link(self, raw):
-        return np.exp(raw - logsumexp(raw, axis=1, keepdims=True))
+        proba = np.subtract(raw, raw.max(axis=1, keepdims=True))
+        np.exp(proba, out=proba)
+        proba /= proba.sum(axis=1, keepdims=True)
+        return proba
 
     def link(self, mean):
         log_mean = np.log(np.maximum(mean, 1e-12))

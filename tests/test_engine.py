@@ -8,6 +8,8 @@ module docstrings, or ``torch.optim`` where torch is installed.
 
 import math
 import pickle
+import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_expit, log_softmax, softmax
 from sklearn.linear_model import Lasso
 
+import sgdlearn._losses as losses_module
 from sgdlearn._activations import ACTIVATIONS
 from sgdlearn._losses import (
     LOSS_BY_OUTPUT,
@@ -401,6 +404,140 @@ def test_loss_by_output_table():
         "logistic": BinaryLogLoss,
         "softmax": SoftmaxCrossEntropy,
     }
+
+
+def loss_case(loss_name, n, k, seed, scale=2.0, dtype=np.float64):
+    """Raw scores, targets and sample weights for a loss, in ``dtype``."""
+    rng = np.random.default_rng(seed)
+    raw = scale * rng.normal(size=(n, k))
+    Y = make_targets(loss_name, rng, n, k)
+    sw = rng.uniform(0.2, 3.0, size=n)
+    return raw.astype(dtype), Y.astype(dtype), sw.astype(dtype)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_loss_blocks_strided_batches_and_grad_scale(loss_name, weighted, monkeypatch):
+    """Large inputs are taken in row blocks; y and the weights may be strided
+    batch views (as ``iter_batches`` takes them): none of it changes the
+    weighted sum Σ s_i ℓ_i or the gradient c·s_i·∇ℓ_i of the hand formulas."""
+    n, k, c = 1001, 3, 0.3
+    raw, Y, sw = loss_case(loss_name, n, k, seed=11)
+    w = sw if weighted else None
+    per_sample, dz = hand_loss_and_dz(loss_name, raw, Y)
+    expected = float(per_sample.sum() if w is None else per_sample @ w)
+    expected_grad = c * (dz if w is None else w[:, None] * dz)
+    Y_rows = np.zeros((2 * n, k))
+    Y_rows[1::2] = Y
+    sw_rows = np.zeros(2 * n)
+    sw_rows[1::2] = sw
+    strided_w = None if w is None else sw_rows[1::2]
+    loss = LOSSES[loss_name]()
+    # one block; blocks of a few rows with a short last one; one row per block
+    for block in (10**9, 64, 7, 1):
+        monkeypatch.setattr(losses_module, "BLOCK", block)
+        for y, weights in ((Y, w), (Y_rows[1::2], strided_w)):
+            grad = np.full_like(raw, np.nan)
+            value = loss.value_grad(raw, y, weights, grad, c)
+            assert isinstance(value, float)
+            assert value == pytest.approx(expected, rel=1e-12)
+            assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("n_samples", [40, 30_000])  # one block, several blocks
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_loss_in_place_and_small_target_dtype(loss_name, weighted, n_samples):
+    """``grad`` may be ``raw`` itself (the gradient overwrites the scores), and
+    0/1 targets may be stored as uint8 (strided too): the results are
+    bitwise those of separate float arrays."""
+    k = 4
+    raw, Y, sw = loss_case(loss_name, n_samples, k, seed=5)
+    w = sw if weighted else None
+    loss = LOSSES[loss_name]()
+    grad = np.empty_like(raw)
+    value = loss.value_grad(raw, Y, w, grad, 0.3)
+    in_place = raw.copy()
+    assert loss.value_grad(in_place, Y, w, in_place, 0.3) == value
+    assert_array_equal(in_place, grad)
+    if loss_name in ("log_loss", "softmax"):
+        Y_rows = np.zeros((2 * n_samples, k), dtype=np.uint8)
+        Y_rows[::2] = Y
+        for Y_small in (Y.astype(np.uint8), Y_rows[::2]):
+            grad_small = np.empty_like(raw)
+            assert loss.value_grad(raw, Y_small, w, grad_small, 0.3) == value
+            assert_array_equal(grad_small, grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("loss_name", ["log_loss", "softmax"])
+def test_log_losses_scores_up_to_1e4(loss_name, dtype):
+    """No overflow, NaN or warning for |z| up to 1e4, in float32 too; the
+    values and gradients are the stable formulas'. The softmax's rows lie
+    far apart (each needs its own shift) and far inside (entries that
+    underflow)."""
+    raw = np.array(
+        [
+            [1e4, -1e4, 0.0],
+            [-1e4, -1e4 + 1.0, -1e4 + 3.0],
+            [-3e3, 2.0, 1e4],
+            [0.5, -0.25, 1.0],
+            [-40.0, 40.0, 15.0],
+        ],
+        dtype=dtype,
+    )
+    if loss_name == "softmax":
+        Y = np.eye(3, dtype=dtype)[[0, 2, 1, 2, 0]]
+    else:
+        Y = np.array(
+            [[1, 0, 0], [0, 1, 1], [1, 1, 0], [0, 1, 1], [0, 1, 0]], dtype=dtype
+        )
+    sw = np.array([1.0, 2.0, 0.5, 1.5, 3.0], dtype=dtype)
+    loss = LOSSES[loss_name]()
+    raw64, Y64 = raw.astype(np.float64), Y.astype(np.float64)
+    with np.errstate(over="ignore"):
+        per_sample, dz = hand_loss_and_dz(loss_name, raw64, Y64)
+    rtol, atol = (1e-12, 1e-15) if dtype == np.float64 else (1e-6, 1e-6)
+    for w in (None, sw):
+        grad = np.full_like(raw, np.nan)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                value = loss.value_grad(raw, Y, w, grad, 0.5)
+                proba = loss.inverse_link(raw)
+        weights = np.ones(len(raw)) if w is None else w.astype(np.float64)
+        assert value == pytest.approx(float(per_sample @ weights), rel=rtol)
+        assert grad.dtype == dtype and proba.dtype == dtype
+        assert_allclose(grad, 0.5 * weights[:, None] * dz, rtol=rtol, atol=atol)
+        assert np.isfinite(proba).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_loss_on_whole_data_allocates_no_data_sized_arrays(loss_name, weighted, dtype):
+    """A whole-data evaluation (L-BFGS) works block by block: its temporaries
+    are a fraction of the data's size, and float32 is never upcast."""
+    n, k = 100_000, 10
+    raw, Y, sw = loss_case(loss_name, n, k, seed=3, scale=1.0, dtype=dtype)
+    w = sw if weighted else None
+    loss = LOSSES[loss_name]()
+    grad = np.empty_like(raw)
+    loss.value_grad(raw[:10], Y[:10], None if w is None else w[:10], grad[:10])
+    tracemalloc.start()
+    try:
+        value = loss.value_grad(raw, Y, w, grad, 0.5)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < raw.nbytes / 4, (peak, raw.nbytes)
+    assert grad.dtype == dtype
+    grad64 = np.empty(raw.shape)
+    w64 = None if w is None else w.astype(np.float64)
+    value64 = loss.value_grad(raw.astype(float), Y.astype(float), w64, grad64, 0.5)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    assert value == pytest.approx(value64, rel=rtol)
+    assert_allclose(grad, grad64, rtol=rtol, atol=1e-7)
 
 
 # --------------------------------------------------------------------------
