@@ -76,9 +76,11 @@ class ClassifierGlue(ClassifierMixin):
                     f"the data contains only one class: {labels.tolist()[0]!r}."
                 )
             encoding = self._encoding(labels, multilabel=False)
+        # 0/1 indicators as uint8, whatever X's dtype: an eighth of float64's
+        # memory; the losses convert them per batch
         if multilabel:
-            return np.asarray(y, dtype=dtype), encoding
-        return self._one_hot(column_or_1d(y, warn=True), encoding, dtype), encoding
+            return np.asarray(y, dtype=np.uint8), encoding
+        return self._one_hot(column_or_1d(y, warn=True), encoding), encoding
 
     def _encoding(self, classes, multilabel):
         if multilabel:
@@ -95,7 +97,8 @@ class ClassifierGlue(ClassifierMixin):
         }
 
     @staticmethod
-    def _one_hot(y, encoding, dtype):
+    def _one_hot(y, encoding):
+        """Indicator columns (uint8) of the labels y: one, or one per class."""
         classes = encoding["classes_"]
         unknown = ~np.isin(y, classes)
         if unknown.any():
@@ -107,8 +110,8 @@ class ClassifierGlue(ClassifierMixin):
             )
         index = np.searchsorted(classes, y)
         if encoding["n_outputs_"] == 1:
-            return (index == 1).astype(dtype).reshape(-1, 1)
-        return (index[:, None] == np.arange(classes.size)).astype(dtype)
+            return (index == 1).view(np.uint8).reshape(-1, 1)
+        return (index[:, None] == np.arange(classes.size)).view(np.uint8)
 
     def _class_weight_factor(self, y, encoding, incremental):
         if self.class_weight is None:

@@ -31,6 +31,7 @@ idle row: no closed form, so they stay dense, O(n_features) per batch.
 import numpy as np
 import scipy.sparse as sp
 
+from ._networks import matmul_into
 from ._optimizers import SGD, Adagrad
 
 
@@ -44,35 +45,6 @@ def lazy_steps_apply(objective, optimizer, X):
         and not objective.penalty.has_l1
         and type(optimizer) in (SGD, Adagrad)
     )
-
-
-def _batch_entries(X, rows):
-    """The stored entries of the CSR rows ``rows`` (a slice) of X.
-
-    Returns (m, data, column indices, row of each entry within the batch):
-    a few gathers instead of building a scipy matrix for each batch.
-    """
-    starts = X.indptr[:-1][rows]
-    lengths = X.indptr[1:][rows] - starts
-    m = len(starts)
-    row_of_entry = np.repeat(np.arange(m), lengths)
-    if rows.step in (None, 1):  # contiguous rows: the entries are a slice
-        entries = slice(
-            X.indptr[rows.start or 0], X.indptr[rows.start or 0] + lengths.sum()
-        )
-    else:
-        batch_starts = np.cumsum(lengths) - lengths
-        entries = np.repeat(starts - batch_starts, lengths)
-        entries += np.arange(len(entries))
-    return m, X.data[entries], X.indices[entries], row_of_entry
-
-
-def _row_sums(products, row_of_entry, out):
-    """out[r] = Σ of the rows of ``products`` whose entry belongs to batch row r."""
-    m, n_outputs = out.shape
-    for o in range(n_outputs):
-        out[:, o] = np.bincount(row_of_entry, products[:, o], minlength=m)
-    return out
 
 
 class _PlainSGDWeights:
@@ -145,11 +117,11 @@ class _MomentumSGDWeights:
         """Apply ``idle_steps`` idle steps to the weights at ``where``;
         return their new values (θ, v)."""
         (a, b), (c, d) = self.powers
-        theta = a[idle_steps] * self.coef[where]
-        v = self.velocity[where]
+        theta_before, v = self.coef[where], self.velocity[where]
+        theta = a[idle_steps] * theta_before
         theta += b[idle_steps] * v
         v *= d[idle_steps]
-        v += c[idle_steps] * self.coef[where]
+        v += c[idle_steps] * theta_before
         self.coef[where] = theta
         self.velocity[where] = v
         return theta, v
@@ -261,11 +233,9 @@ class LazySparseSteps:
         return np.repeat(per_feature, self.n_outputs)
 
     def step(self, train, rows, rng, grad_scale):
-        m, data, features, row_of_entry = _batch_entries(train.X, rows)
-        Y = train.Y[rows]
-        sample_weight = (
-            None if train.sample_weight is None else train.sample_weight[rows]
-        )
+        X, Y, sample_weight = train.rows(rows)
+        # fancy indexing with int32 converts the index at every use: convert once
+        m, features = X.shape[0], X.indices.astype(np.intp)
         if self.n_outputs == 1:
             where = features
         else:
@@ -277,16 +247,22 @@ class LazySparseSteps:
             current = weights.catch_up(where, idle_steps)
 
         raw = self.ws.acts[1][:m]
-        products = self.params.coef[where].reshape(-1, self.n_outputs)
-        products *= data[:, None]
-        _row_sums(products, row_of_entry, out=raw)
+        if self.n_outputs == 1:  # scipy's matrix-vector product is the fastest
+            raw[:, 0] = X @ self.params.coef
+        else:
+            matmul_into(X, self.params.coefs[0], raw)
         if weights.scale != 1.0:
             raw *= weights.scale
         raw += self.params.intercepts[0]
         delta = self.ws.deltas[1][:m]
         loss = self.objective.loss.value_grad(raw, Y, sample_weight, delta, grad_scale)
 
-        contributions = (data[:, None] * delta[row_of_entry]).ravel()
+        row_of_entry = np.repeat(np.arange(m), np.diff(X.indptr))
+        if self.n_outputs == 1:
+            contributions = delta[:, 0][row_of_entry]
+            contributions *= X.data
+        else:
+            contributions = (X.data[:, None] * delta[row_of_entry]).ravel()
         weights.step(where, current, contributions, self.grad_coef)
         self.t += 1
         if weights.tracks_idle_steps:

@@ -46,7 +46,10 @@ class _LinearModel(BaseSGDEstimator):
         at ±27 (the link of 1e-12).
         """
         if self.fit_intercept:
-            total = Y.sum(axis=0) if sample_weight is None else sample_weight @ Y
+            if sample_weight is None:
+                total = Y.sum(axis=0)
+            else:  # column by column: Y may be uint8, don't convert it whole
+                total = np.array([sample_weight @ column for column in Y.T])
             weight = len(Y) if sample_weight is None else sample_weight.sum()
             if loss.out_activation == "identity":
                 mean = total / weight

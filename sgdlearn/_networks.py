@@ -104,13 +104,21 @@ class Workspace:
 
     ``acts[i]`` is layer i's output before dropout, ``kept[i]`` after it (the
     same array without dropout), ``deltas[i]`` the gradient of the batch loss
-    with respect to layer i's pre-activation; index 0 is the input.
+    with respect to layer i's pre-activation; index 0 is the input. With
+    ``share_output`` the output's gradient overwrites the raw output (the
+    backward pass never reads it): one array of (batch_size, n_outputs)
+    less, which counts for a whole-data workspace (L-BFGS).
     """
 
-    def __init__(self, layer_units, batch_size, dtype, drop_input, drop_hidden):
+    def __init__(
+        self, layer_units, batch_size, dtype, drop_input, drop_hidden, share_output
+    ):
         shapes = [(batch_size, units) for units in layer_units]
         self.acts = [None] + [np.empty(s, dtype=dtype) for s in shapes[1:]]
-        self.deltas = [None] + [np.empty(s, dtype=dtype) for s in shapes[1:]]
+        self.deltas = [None] + [np.empty(s, dtype=dtype) for s in shapes[1:-1]]
+        self.deltas.append(
+            self.acts[-1] if share_output else np.empty(shapes[-1], dtype=dtype)
+        )
         self.kept = list(self.acts)
         self.masks = [None] * len(layer_units)
         if drop_input:
@@ -142,8 +150,8 @@ class Network:
         self.dropout = float(dropout)
         self.dropout_input = bool(dropout_input)
 
-    def workspace(self, batch_size, dtype):
-        """Buffers for batches of up to ``batch_size`` rows."""
+    def workspace(self, batch_size, dtype, share_output=False):
+        """Buffers for batches of up to ``batch_size`` rows (see :class:`Workspace`)."""
         dropping = self.dropout > 0
         return Workspace(
             self.layout.layer_units,
@@ -151,6 +159,7 @@ class Network:
             dtype,
             drop_input=dropping and self.dropout_input,
             drop_hidden=dropping and not self.dropout_input,
+            share_output=share_output,
         )
 
     def predict_raw(self, coefs, intercepts, X):

@@ -11,8 +11,6 @@ part of P is left to the proximal step (see ``_penalties``) except in
 includes its subgradient.
 """
 
-import numpy as np
-
 
 class Params:
     """The flat vector ``theta`` with its per-layer views.
@@ -62,7 +60,9 @@ class Objective:
         """
         m = X.shape[0]
         raw = self.network.forward(params.coefs, params.intercepts, X, ws, rng)
-        dz = ws.deltas[-1][:m]
+        # a workspace that shares the output with its gradient: the loss
+        # must see ``grad is raw`` to read each score before overwriting it
+        dz = raw if ws.deltas[-1] is ws.acts[-1] else ws.deltas[-1][:m]
         batch_loss = self.loss.value_grad(raw, Y, sample_weight, dz, grad_scale)
         self.network.backward(params.coefs, grads.coefs, grads.intercepts, ws, m)
         if not self.fit_intercept:
@@ -82,9 +82,11 @@ class Objective:
         return self.network.predict_raw(params.coefs, params.intercepts, X)
 
     def mean_loss(self, raw, Y, sample_weight):
-        """Σ s ℓ / Σ s of raw outputs against Y, without penalty."""
-        scratch = np.empty_like(raw)
-        total = self.loss.value_grad(raw, Y, sample_weight, scratch)
+        """Σ s ℓ / Σ s of raw outputs against Y, without penalty.
+
+        Overwrites ``raw`` (with the loss's gradient, unused).
+        """
+        total = self.loss.value_grad(raw, Y, sample_weight, raw)
         return total / (
             len(raw) if sample_weight is None else float(sample_weight.sum())
         )
