@@ -76,7 +76,12 @@ def contenders_for(workload):
 # -- sgdlearn -----------------------------------------------------------------
 
 
-def _sgdlearn_linear(workload, cls, contender_id, solver="adam"):
+# The settings the docs recommend for large in-memory data, standardised
+# (docs/user_guide/performance.rst, "Reaching the optimum quickly").
+RECOMMENDED = {"solver": "adagrad", "learning_rate_init": 0.03, "batch_size": 512}
+
+
+def _sgdlearn_linear(workload, cls, contender_id, solver="adam", **overrides):
     if solver == "lbfgs":
 
         def make(max_iter):
@@ -99,13 +104,32 @@ def _sgdlearn_linear(workload, cls, contender_id, solver="adam"):
             tol=0.0,
             n_iter_no_change=NEVER,
             random_state=0,
+            **overrides,
         )
 
-    label = f"sgdlearn {cls.__name__}" + ("" if solver == "adam" else f" ({solver})")
-    settings = (
-        f"solver={solver!r}, lr 0.01, batch 256 (defaults), alpha={workload.alpha:g}"
+    settings = dict({"learning_rate_init": 0.01, "batch_size": 256}, **overrides)
+    described = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
+    label = f"sgdlearn {cls.__name__}"
+    if solver != "adam" or overrides:
+        label += f" ({', '.join([solver, *described.split(', ')])})".replace(", )", ")")
+    text = (
+        f"solver={solver!r}, lr {settings['learning_rate_init']:g}, batch "
+        f"{settings['batch_size']} ({described or 'defaults'}), "
+        f"alpha={workload.alpha:g}"
     )
-    return Contender(contender_id, label, "sgdlearn", settings, make)
+    return Contender(contender_id, label, "sgdlearn", text, make)
+
+
+def _recommended(workload, cls):
+    settings = dict(RECOMMENDED)
+    solver = settings.pop("solver")
+    contender = _sgdlearn_linear(
+        workload, cls, "sgdlearn-recommended", solver=solver, **settings
+    )
+    contender.label = (
+        f"sgdlearn {cls.__name__} (recommended: adagrad, lr 0.03, batch 512)"
+    )
+    return contender
 
 
 # -- dense linear ---------------------------------------------------------------
@@ -126,6 +150,7 @@ def _dense_linear(workload):
         ovr.label += " (one-vs-rest)"
         contenders.append(ovr)
     contenders += [
+        _recommended(workload, main),
         _sklearn_sgd(workload),
         _sgdlearn_linear(workload, main, "sgdlearn-lbfgs", solver="lbfgs"),
         _ridge(workload) if regression else _logistic_regression(workload),
@@ -216,8 +241,11 @@ def _numpy_loop(workload):
 
 def _sparse(workload):
     cls = sgdlearn.SGDLogisticClassifier
+    nesterov = _sgdlearn_linear(workload, cls, "sgdlearn-sgd-nesterov", solver="sgd")
+    nesterov.label = f"sgdlearn {cls.__name__} (sgd, momentum 0.9, Nesterov: defaults)"
     return [
-        _sgdlearn_linear(workload, cls, "sgdlearn-sgd", solver="sgd"),
+        _sgdlearn_linear(workload, cls, "sgdlearn-sgd", solver="sgd", momentum=0.0),
+        nesterov,
         _sgdlearn_linear(workload, cls, "sgdlearn-adagrad", solver="adagrad"),
         _sgdlearn_linear(workload, cls, "sgdlearn-adam", solver="adam"),
         _sklearn_sgd(workload),
