@@ -11,6 +11,12 @@ part of P is left to the proximal step (see ``_penalties``) except in
 includes its subgradient.
 """
 
+import numpy as np
+
+# A whole-data evaluation (L-BFGS) runs over row blocks of about this many
+# entries in the widest layer (see Objective.full_batch_rows).
+FULL_BATCH_BLOCK = 2**18
+
 
 class Params:
     """The flat vector ``theta`` with its per-layer views.
@@ -46,6 +52,7 @@ class Objective:
         self.penalty = penalty
         self.weight_total = float(weight_total)
         self.fit_intercept = fit_intercept
+        self._block_grads = None  # value_grad's buffer, made when first needed
 
     def batch_grad(
         self, params, grads, X, Y, sample_weight, ws, rng, grad_scale, with_l2=True
@@ -91,16 +98,43 @@ class Objective:
             len(raw) if sample_weight is None else float(sample_weight.sum())
         )
 
+    def full_batch_rows(self, n_samples):
+        """Rows of the blocks a whole-data evaluation runs over.
+
+        About :data:`FULL_BATCH_BLOCK` entries in the widest layer (at least
+        1,024 rows), so that its buffers stay small whatever n_samples is.
+        """
+        widest = max(self.network.layout.layer_units[1:])
+        return min(n_samples, max(1024, FULL_BATCH_BLOCK // widest))
+
     def value_grad(self, params, grads, X, Y, sample_weight, ws):
         """Full-batch J/Σs and its (sub)gradient written into ``grads``.
 
-        Needs a workspace for all rows of X and a network without dropout.
-        The L1 part enters as its subgradient: this is for L-BFGS (L2 only)
-        and for gradient checks.
+        Runs over row blocks as large as the workspace ``ws`` holds (all rows
+        at once when it holds them) and adds up their losses and gradients,
+        so a whole-data evaluation needs the buffers of one block only. The
+        network must have no dropout. The L1 part enters as its
+        subgradient: this is for L-BFGS (L2 only) and for gradient checks.
         """
         scale = 1.0 / self.weight_total
-        loss = self.batch_grad(params, grads, X, Y, sample_weight, ws, None, scale)
-        self.penalty.add_l1_subgradient(
-            params.coef, grads.coef, 1.0 / self.weight_total
-        )
+        n, rows = X.shape[0], ws.acts[-1].shape[0]
+        if rows >= n:
+            loss = self.batch_grad(params, grads, X, Y, sample_weight, ws, None, scale)
+        else:
+            if self._block_grads is None:
+                self._block_grads = Params(
+                    np.empty_like(grads.theta), self.network.layout
+                )
+            block = self._block_grads
+            grads.theta.fill(0.0)
+            loss = 0.0
+            for start in range(0, n, rows):
+                part = slice(start, start + rows)
+                weight = None if sample_weight is None else sample_weight[part]
+                loss += self.batch_grad(
+                    params, block, X[part], Y[part], weight, ws, None, scale, False
+                )
+                grads.theta += block.theta
+            self.penalty.add_smooth_grad(params.coef, grads.coef, scale)
+        self.penalty.add_l1_subgradient(params.coef, grads.coef, scale)
         return loss / self.weight_total + self.penalty_per_sample(params)

@@ -321,7 +321,9 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
     params = Params(state.theta, layout)
     grads = Params(np.zeros_like(state.theta), layout)
     ws = objective.network.workspace(
-        train.n_samples, state.theta.dtype, share_output=True
+        objective.full_batch_rows(train.n_samples),
+        state.theta.dtype,
+        share_output=True,
     )
     no_stop = LoopConfig(1, False, 1, config.tol, 0, False, config.verbose)
 

@@ -103,3 +103,31 @@ def test_time_to_target_and_memory_on_one_workload(tmp_path):
         assert contender["memory"]["peak_extra_mb"] >= 0, contender["memory"]
     assert "Issue 5 targets" in table
     assert any(row["workload"] == "dense-binary" for row in results["targets"])
+
+
+def test_sweep_prints_epochs_to_target_per_setting():
+    """benchmarks/sweep.py on tiny data: one row per setting of the grid."""
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "sweep.py"),
+        "--workload", "dense-binary",
+        "--solver", "adagrad", "--solver", "sgd",
+        "--lr", "0.03",
+        "--batch-size", "32",
+        "--seeds", "2",
+        "--max-epochs", "3",
+        "--scale", "0.002",
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = [
+        line
+        for line in done.stdout.splitlines()
+        if line.startswith("| adagrad") or line.startswith("| sgd")
+    ]
+    assert len(rows) == 2
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        assert cells[1:3] == ["0.03", "32"]
+        assert len(cells[3].split(", ")) == 2  # one entry per seed
+        assert 0.5 < float(cells[4]) < 5  # a ratio of test losses

@@ -180,6 +180,51 @@ def objective_function(objective, layout, X, Y, sample_weight):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("hidden", [(), (4,)])
+@pytest.mark.parametrize("loss_name", list(LOSSES))
+def test_value_grad_over_row_blocks_is_the_whole_batch_value_grad(
+    loss_name, hidden, weighted
+):
+    """L-BFGS evaluates J over row blocks of the workspace's size (5 rows of
+    12 here, the last block short); value and gradient are those of one
+    pass over all rows, and the block buffers are reused between calls."""
+    X, Y, sample_weight, layout, network, objective, theta = build_problem(
+        loss_name, "elasticnet", "tanh", hidden
+    )
+    weight = sample_weight if weighted else None
+    results = []
+    for rows in (X.shape[0], 5):
+        ws = network.workspace(rows, np.float64, share_output=True)
+        params = Params(theta.copy(), layout)
+        grads = Params(np.full(layout.size, np.nan), layout)
+        for _ in range(2):
+            value = objective.value_grad(params, grads, X, Y, weight, ws)
+        results.append((value, grads.theta.copy()))
+    (whole, whole_grad), (blocks, blocks_grad) = results
+    assert blocks == pytest.approx(whole, rel=1e-13)
+    assert_allclose(blocks_grad, whole_grad, rtol=1e-12, atol=1e-15)
+    assert np.isfinite(whole_grad).all()
+
+
+def test_full_batch_blocks_hold_about_a_quarter_million_entries():
+    """A whole-data workspace is at most FULL_BATCH_BLOCK entries wide in its
+    widest layer (at least 1,024 rows), whatever the number of rows."""
+    from sgdlearn._objective import FULL_BATCH_BLOCK
+
+    for units, n_samples, expected in [
+        ((100, 1), 500_000, FULL_BATCH_BLOCK),
+        ((100, 10), 200_000, FULL_BATCH_BLOCK // 10),
+        ((50, 256, 128, 1), 100_000, 1024),
+        ((5, 3), 700, 700),
+    ]:
+        network = Network(Layout(units), ACTIVATIONS["relu"])
+        objective = Objective(
+            network, LOSSES["squared_error"](), make_penalty(None, 0, 0), 1.0
+        )
+        assert objective.full_batch_rows(n_samples) == expected
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("penalty_name", PENALTIES)
 @pytest.mark.parametrize("loss_name", list(LOSSES))
