@@ -39,9 +39,10 @@ batch_size : int, 'auto' or 'full', default={batch_size!r}
     is min(200, n_samples).
 learning_rate : {{'constant', 'invscaling', 'adaptive'}}, default='constant'
     Step-size schedule for every first-order solver: 'invscaling' is
-    η₀/(t + 1)^power_t with t the samples seen, updated each epoch;
-    'adaptive' divides η by 5 each time the stopping criterion stalls, until
-    η < 1e-6.
+    η₀/(t + 1)^power_t with t the samples seen, updated each epoch (so after
+    a first epoch of n rows, η drops by n^power_t: 707 times for n = 500,000
+    and the default 0.5); 'adaptive' divides η by 5 each time the stopping
+    criterion stalls, until η < 1e-6.
 learning_rate_init : float, default={learning_rate_init}
     The step size η₀.
 power_t : float, default=0.5
