@@ -14,7 +14,9 @@ epoch (the learning rate only changes between epochs):
 
 So each weight row remembers the step it was last brought up to date; a
 batch first catches up the rows it touches, computes its outputs, and
-steps those rows alone; the end of the epoch catches up every row. The
+steps those rows alone; the end of the epoch catches up every row. Plain
+SGD needs no such bookkeeping: it keeps θ = scale·V, and its idle steps
+only multiply the scale. The
 result is the dense steps' result up to rounding, at a cost per batch that
 grows with the batch's non-zeros instead of with n_features. The work runs
 over the batch's stored entries, repeated features included: gathers and
