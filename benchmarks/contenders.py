@@ -155,6 +155,7 @@ def _dense_linear(workload):
         _sgdlearn_linear(workload, main, "sgdlearn-lbfgs", solver="lbfgs"),
         _ridge(workload) if regression else _logistic_regression(workload),
         _numpy_loop(workload),
+        _numpy_loop(workload, batches="strided"),
     ]
     return contenders
 
@@ -218,15 +219,28 @@ def _ridge(workload):
     )
 
 
-def _numpy_loop(workload):
+def _numpy_loop(workload, batches="gather"):
     def make(max_iter):
         return NumpyMiniBatchLinear(
-            workload.task, alpha=workload.alpha, max_iter=max_iter, random_state=0
+            workload.task,
+            alpha=workload.alpha,
+            max_iter=max_iter,
+            random_state=0,
+            batches=batches,
         )
 
     kind = {"regression": "squared error", "binary": "log-loss"}.get(
         workload.task, "softmax cross-entropy"
     )
+    if batches == "strided":
+        return Contender(
+            "numpy-floor",
+            "NumPy loop, strided views, in place (floor)",
+            "NumPy",
+            f"{kind}, Adam, lr 0.01, batch 256, sgdlearn's strided batch views, "
+            "preallocated buffers, no loss value",
+            make,
+        )
     return Contender(
         "numpy-loop",
         "NumPy mini-batch loop (reference)",

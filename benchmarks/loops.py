@@ -2,7 +2,10 @@
 
 - :class:`NumpyMiniBatchLinear`: a straightforward NumPy mini-batch loop for
   the linear workloads (shuffle, gather a batch, gradient, Adam step), the
-  "numpy-loop" of issue 5.
+  "numpy-loop" of issue 5; with ``batches="strided"`` the leanest loop we
+  could write in NumPy instead ("numpy-floor"): sgdlearn's strided batch
+  views, preallocated buffers, in-place Adam, no loss value, a floor for
+  what any NumPy implementation of these steps costs.
 - :class:`TorchMLPRegressor`: a plain PyTorch CPU loop (``nn.Sequential`` of
   ``Linear``/``ReLU``, ``torch.optim.Adam``), imported only when torch is.
 
@@ -36,8 +39,10 @@ class NumpyMiniBatchLinear:
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
+        batches="gather",
     ):
         self.task = task
+        self.batches = batches
         self.alpha = alpha
         self.learning_rate_init = learning_rate_init
         self.batch_size = batch_size
@@ -117,6 +122,8 @@ class NumpyMiniBatchLinear:
         return raw
 
     def _epoch(self, X, Y):
+        if self.batches == "strided":
+            return self._strided_epoch(X, Y)
         n = X.shape[0]
         decay = self.alpha / n
         order = self._rng.permutation(n)
@@ -129,6 +136,45 @@ class NumpyMiniBatchLinear:
             self._grad_coef += decay * self.coef_
             self._grad[self.n_coef_ :] = delta.sum(axis=0)
             self._adam_step()
+
+    def _strided_epoch(self, X, Y):
+        """Batch k holds rows k, k + q, k + 2q, … (views), in a random order."""
+        n = X.shape[0]
+        q = -(-n // self.batch_size)
+        decay = self.alpha / n
+        raw = np.empty((self.batch_size, Y.shape[1]), dtype=X.dtype)
+        tmp, denom = np.empty_like(self.theta_), np.empty_like(self.theta_)
+        grad_intercept = self._grad[self.n_coef_ :]
+        coef, grad_coef = self.theta_[: self.n_coef_], self._grad[: self.n_coef_]
+        tmp_coef = tmp[: self.n_coef_]
+        b1, b2, m, v = self.beta_1, self.beta_2, self._m, self._v
+        for k in self._rng.permutation(q):
+            X_batch, Y_batch = X[k::q], Y[k::q]
+            delta = np.matmul(X_batch, self.coef_, out=raw[: len(X_batch)])
+            delta += self.intercept_
+            delta = self._raw_gradient(delta, Y_batch)
+            delta *= q / n
+            np.matmul(X_batch.T, delta, out=self._grad_coef)
+            np.multiply(coef, decay, out=tmp_coef)
+            grad_coef += tmp_coef
+            np.add.reduce(delta, axis=0, out=grad_intercept)
+            self._step += 1
+            m *= b1
+            m += np.multiply(self._grad, 1.0 - b1, out=tmp)
+            np.multiply(self._grad, self._grad, out=tmp)
+            tmp *= 1.0 - b2
+            v *= b2
+            v += tmp
+            lr = (
+                self.learning_rate_init
+                * np.sqrt(1.0 - b2**self._step)
+                / (1.0 - b1**self._step)
+            )
+            np.sqrt(v, out=denom)
+            denom += self.epsilon
+            np.divide(m, denom, out=tmp)
+            tmp *= lr
+            self.theta_ -= tmp
 
     def _adam_step(self):
         self._step += 1
