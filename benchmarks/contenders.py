@@ -34,7 +34,7 @@ from sklearn.neural_network import MLPRegressor as SklearnMLPRegressor
 
 import sgdlearn
 
-from .loops import NumpyMiniBatchLinear, TorchMLPRegressor
+from .loops import NumpyMiniBatchLinear, SparseSGDFloor, TorchMLPRegressor
 
 NEVER = np.inf  # n_iter_no_change for sgdlearn: never stop early
 
@@ -253,6 +253,20 @@ def _numpy_loop(workload, batches="gather"):
 # -- sparse ---------------------------------------------------------------------
 
 
+def _sparse_floor(workload):
+    def make(max_iter):
+        return SparseSGDFloor(alpha=workload.alpha, max_iter=max_iter)
+
+    return Contender(
+        "numpy-sparse-floor",
+        "NumPy/scipy plain SGD loop, strided rows (floor)",
+        "NumPy",
+        "log-loss, plain SGD, lr 0.01, batch 256, strided CSR row slices, "
+        "np.add.at into the touched weights, L2 as a scale, no loss value",
+        make,
+    )
+
+
 def _sparse(workload):
     cls = sgdlearn.SGDLogisticClassifier
     nesterov = _sgdlearn_linear(workload, cls, "sgdlearn-sgd-nesterov", solver="sgd")
@@ -264,6 +278,7 @@ def _sparse(workload):
         _sgdlearn_linear(workload, cls, "sgdlearn-adam", solver="adam"),
         _sklearn_sgd(workload),
         _logistic_regression(workload),
+        _sparse_floor(workload),
     ]
 
 

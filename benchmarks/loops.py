@@ -6,6 +6,9 @@
   could write in NumPy instead ("numpy-floor"): sgdlearn's strided batch
   views, preallocated buffers, in-place Adam, no loss value, a floor for
   what any NumPy implementation of these steps costs.
+- :class:`SparseSGDFloor`: the same kind of floor for plain SGD on sparse
+  rows ("numpy-sparse-floor"): strided CSR row slices, scipy's product,
+  ``np.add.at`` into the touched weights, L2 as a scale of the weights.
 - :class:`TorchMLPRegressor`: a plain PyTorch CPU loop (``nn.Sequential`` of
   ``Linear``/``ReLU``, ``torch.optim.Adam``), imported only when torch is.
 
@@ -189,6 +192,69 @@ class NumpyMiniBatchLinear:
             / (1.0 - b1**self._step)
         )
         self.theta_ -= lr * self._m / (np.sqrt(self._v) + self.epsilon)
+
+
+class SparseSGDFloor:
+    """Plain SGD on CSR rows, binary log-loss, the leanest loop we could write.
+
+    Per batch: the strided rows (a scipy slice), their product with the
+    weights, the log-loss gradient (no loss value), and ``np.add.at`` of the
+    entries' gradients into the weights, which are kept as scale × V so
+    that the L2 step only changes the scale.
+    """
+
+    def __init__(self, *, alpha=0.0, learning_rate_init=0.01, batch_size=256,
+                 max_iter=1, random_state=0):  # fmt: skip
+        self.alpha = alpha
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        self.partial_fit(X, y)
+        for _ in range(self.max_iter - 1):
+            self._epoch(X, self._y)
+        self.n_iter_ = self.max_iter
+        return self
+
+    def partial_fit(self, X, y, classes=None):
+        if not hasattr(self, "coef_"):
+            self.classes_ = np.unique(y) if classes is None else np.asarray(classes)
+            self.coef_ = np.zeros(X.shape[1])
+            self.intercept_ = 0.0
+            self._rng = np.random.default_rng(self.random_state)
+        self._y = (y == self.classes_[1]).astype(np.float64)
+        self._epoch(X, self._y)
+        self.n_iter_ = 1
+        return self
+
+    def predict_proba(self, X):
+        p = expit(X @ self.coef_ + self.intercept_)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X):
+        return self.classes_[(X @ self.coef_ + self.intercept_ > 0).astype(int)]
+
+    def _epoch(self, X, y):
+        n = X.shape[0]
+        q = -(-n // self.batch_size)
+        lr = self.learning_rate_init
+        decay = 1.0 - lr * self.alpha / n
+        scale, weights = 1.0, self.coef_
+        for k in self._rng.permutation(q):
+            batch = X[k::q]
+            delta = expit(scale * (batch @ weights) + self.intercept_)
+            delta -= y[k::q]
+            delta *= q / n
+            rows = np.repeat(np.arange(batch.shape[0]), np.diff(batch.indptr))
+            entries = delta[rows]
+            entries *= batch.data
+            scale *= decay
+            entries *= -lr / scale
+            np.add.at(weights, batch.indices.astype(np.intp), entries)
+            self.intercept_ -= lr * delta.sum()
+        weights *= scale
 
 
 class TorchMLPRegressor:
