@@ -58,16 +58,13 @@ class _PlainSGDWeights:
     ``finish``.
     """
 
-    tracks_idle_steps = False
+    tracks_idle_steps = False  # so ``catch_up`` is never called
 
     def __init__(self, optimizer, coef, lr, lam, n_steps):
         self.coef = coef
         self.lr = lr
         self.decay = 1.0 - lr * lam
         self.scale = 1.0
-
-    def catch_up(self, where, idle_steps):
-        return None
 
     def step(self, where, current, contributions, grad_buffer):
         self.scale *= self.decay

@@ -290,6 +290,24 @@ def test_lazy_sparse_steps_are_the_dense_steps(Estimator, solver, shuffle, monke
     np.testing.assert_allclose(sparse_fit.loss_curve_, dense_fit.loss_curve_, rtol=1e-9)
 
 
+@pytest.mark.parametrize("solver", list(LAZY_SOLVERS))
+def test_lazy_sparse_steps_keep_the_intercept_at_zero_without_fit_intercept(
+    solver, monkeypatch
+):
+    """fit_intercept=False on the lazy path: b stays 0 and the weights are
+    those of the dense steps."""
+    X = X_SPARSE
+    y = TARGETS["multiclass"]
+    params = {**LAZY_SOLVERS[solver], "alpha": 3.0, "batch_size": 16}
+    params.update(max_iter=5, learning_rate_init=0.05, fit_intercept=False)
+    counter = _count_lazy_steps(monkeypatch)
+    sparse_fit = make_estimator(SGDLogisticClassifier, **params).fit(X, y)
+    assert counter["batches"] > 0
+    dense_fit = make_estimator(SGDLogisticClassifier, **params).fit(X.toarray(), y)
+    assert np.all(sparse_fit.intercept_ == 0.0)
+    assert_same_model(sparse_fit, dense_fit, 1e-9)
+
+
 def test_lazy_plain_sgd_folds_its_scale_back_in(monkeypatch):
     """Plain SGD keeps θ = scale·V on sparse data; a penalty that halves the
     weights at every step drives the scale below 1e-9 within an epoch, and
