@@ -50,11 +50,12 @@ power_t : float, default=0.5
 max_iter : int, default={max_iter}
     Epochs (iterations for 'lbfgs').
 shuffle : bool, default=True
-    Visit the batches in a new random order every epoch. Shuffled batches
-    are strided views: with q batches, batch k holds rows k, k + q, k + 2q…,
-    a sample spread over the whole data set (sorted data needs no shuffling
-    first), and no copy of X is made. False takes contiguous batches in
-    order.
+    Permute the rows anew every epoch, so that each epoch's batches are a
+    fresh random partition of the rows (scikit-learn's MLP and PyTorch's
+    ``DataLoader(shuffle=True)`` do the same): training does not depend on
+    the order of the rows. Each batch is gathered into a buffer of
+    ``batch_size`` rows made once per fit, so an epoch never copies X.
+    False takes contiguous batches in order.
 random_state : int, RandomState instance or None, default=None
     Seeds initialisation, shuffling, dropout and the early-stopping split:
     the same seed on the same data gives bitwise the same model.

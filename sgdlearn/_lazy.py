@@ -231,8 +231,8 @@ class LazySparseSteps:
             return per_feature
         return np.repeat(per_feature, self.n_outputs)
 
-    def step(self, train, rows, rng, grad_scale):
-        X, Y, sample_weight = train.rows(rows)
+    def step(self, batch, rng, grad_scale):
+        X, Y, sample_weight = batch
         # fancy indexing with int32 converts the index at every use: convert once
         m, features = X.shape[0], X.indices.astype(np.intp)
         if self.n_outputs == 1:

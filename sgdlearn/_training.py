@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import minimize
 
 from ._lazy import LazySparseSteps, lazy_steps_apply
@@ -91,22 +92,59 @@ class LoopConfig:
 
 
 def iter_batches(n_samples, batch_size, rng, shuffle):
-    """Yield the rows of each batch of an epoch as slices.
+    """Yield the rows of each batch of an epoch.
 
-    In order, batch k is the contiguous rows [k·b, (k + 1)·b). Shuffled, the
-    q = ⌈n / b⌉ batches are strided, batch k holding rows k, k + q, k + 2q, …
-    (a systematic sample spread over the whole data set, so sorted data needs
-    no shuffling beforehand), and they come in a new random order each
-    epoch. Both are views of X: an epoch never copies or gathers the data,
-    which on a linear model would cost more than the arithmetic.
+    In order, batch k is the slice of contiguous rows [k·b, (k + 1)·b).
+    Shuffled, the rows are permuted anew each epoch (as scikit-learn's MLP
+    and PyTorch's ``DataLoader(shuffle=True)`` do) and each batch is an
+    index array of b rows of that permutation, sorted (the order within a
+    batch changes nothing but the memory access pattern of the gather). So
+    every epoch's batches are a fresh random partition of the rows, and the
+    training does not depend on the order the rows come in. A single batch
+    holding every row is the slice of all rows either way.
     """
-    n_batches = -(-n_samples // batch_size)
-    if not shuffle:
+    if not shuffle or batch_size >= n_samples:
         for start in range(0, n_samples, batch_size):
             yield slice(start, min(start + batch_size, n_samples))
         return
-    for k in rng.permutation(n_batches):
-        yield slice(int(k), None, n_batches)
+    order = rng.permutation(n_samples)
+    for start in range(0, n_samples, batch_size):
+        yield np.sort(order[start : start + batch_size])
+
+
+class BatchReader:
+    """Reads the batches of a :class:`Dataset` without copying X per epoch.
+
+    A slice of rows is read as views. Rows given as an index array (a
+    shuffled batch) are gathered with ``np.take(..., out=)`` into buffers
+    of ``batch_size`` rows allocated on the first such read and reused
+    after, so a shuffled epoch of dense data allocates nothing; sparse
+    rows are taken by scipy's row indexing (a small CSR matrix per batch).
+    """
+
+    def __init__(self, data, batch_size):
+        self.data = data
+        self.batch_size = batch_size
+        self._buffers = None
+
+    def read(self, rows):
+        """(X, Y, sample_weight) of the batch at ``rows``."""
+        if isinstance(rows, slice):
+            return self.data.rows(rows)
+        X, Y, weight = self.data.X, self.data.Y, self.data.sample_weight
+        if self._buffers is None:
+            self._buffers = tuple(
+                None if a is None or sp.issparse(a)
+                else np.empty((self.batch_size, *a.shape[1:]), dtype=a.dtype)
+                for a in (X, Y, weight)
+            )
+        m = len(rows)
+        return tuple(
+            None if a is None
+            else a[rows] if buffer is None
+            else np.take(a, rows, axis=0, out=buffer[:m])
+            for a, buffer in zip((X, Y, weight), self._buffers)
+        )
 
 
 # A loss this many times the loss at the starting θ (at least 1) means the
@@ -207,7 +245,7 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
 class DenseSteps:
     """The steps of one epoch on dense (or any) batches: the whole θ each step.
 
-    ``step`` computes the gradient of the batch of ``train`` at ``rows``,
+    ``step`` computes the gradient of the batch ``(X, Y, sample_weight)``,
     takes the optimizer's step and the proximal step when the penalty needs
     one, and returns the batch's Σ s ℓ; ``finish`` has nothing to do (see
     ``_lazy.LazySparseSteps``).
@@ -224,8 +262,8 @@ class DenseSteps:
         self.prox = optimizer.needs_prox(objective.penalty)
         self.prox_scale = 1.0 / objective.weight_total
 
-    def step(self, train, rows, rng, grad_scale):
-        X, Y, sample_weight = train.rows(rows)
+    def step(self, batch, rng, grad_scale):
+        X, Y, sample_weight = batch
         params, grads = self.params, self.grads
         loss = self.objective.batch_grad(
             params, grads, X, Y, sample_weight, self.ws, rng, grad_scale, self.with_l2
@@ -241,7 +279,7 @@ class DenseSteps:
         pass
 
 
-def run_epoch(objective, state, params, grads, train, config, ws):
+def run_epoch(objective, state, params, grads, reader, config, ws):
     """One pass over the training rows; returns the epoch's loss J/Σs.
 
     Each of the q batches steps along (q/Σs)·Σ_B s_i ∇ℓ_i + (alpha/Σs)·∇P:
@@ -253,7 +291,8 @@ def run_epoch(objective, state, params, grads, train, config, ws):
     batches of a linear model with ``"sgd"`` or ``"adagrad"`` take lazy
     steps (``_lazy``); the others dense ones.
     """
-    optimizer, n, rng = state.optimizer, train.n_samples, state.rng
+    optimizer, train, rng = state.optimizer, reader.data, state.rng
+    n = train.n_samples
     n_batches = -(-n // min(config.batch_size, n))
     grad_scale = n_batches / objective.weight_total
     penalty_loss = objective.penalty_per_sample(params)
@@ -265,7 +304,7 @@ def run_epoch(objective, state, params, grads, train, config, ws):
     data_loss = 0.0
     try:
         for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
-            batch_loss = steps.step(train, rows, rng, grad_scale)
+            batch_loss = steps.step(reader.read(rows), rng, grad_scale)
             data_loss += batch_loss
             if state.initial_loss is None:  # the estimate of J/Σs at the start
                 state.initial_loss = batch_loss * grad_scale + penalty_loss
@@ -288,12 +327,13 @@ def train_epochs(objective, state, train, val, config, hooks):
     grads = Params(np.zeros_like(state.theta), layout)
     batch_size = min(config.batch_size, train.n_samples)
     ws = objective.network.workspace(batch_size, state.theta.dtype)
+    reader = BatchReader(train, batch_size)
     stopped = False
     with np.errstate(all="ignore"):
         try:
             for _ in range(config.max_epochs):
                 hooks.epoch_begin(state)
-                loss = run_epoch(objective, state, params, grads, train, config, ws)
+                loss = run_epoch(objective, state, params, grads, reader, config, ws)
                 stopped = record_epoch(
                     state, objective, params, loss, val, config, train.n_samples
                 )

@@ -41,6 +41,7 @@ from sgdlearn._training import (
     Dataset,
     LoopConfig,
     TrainingState,
+    BatchReader,
     iter_batches,
     train_epochs,
 )
@@ -1316,7 +1317,7 @@ def test_dataset_rows_are_views_and_take_copies():
     Y = rng.normal(size=(11, 2))
     w = rng.uniform(size=11)
     data = Dataset(X, Y, w)
-    for rows in iter_batches(11, 4, rng, True):
+    for rows in iter_batches(11, 4, rng, False):
         xb, yb, wb = data.rows(rows)
         assert np.shares_memory(xb, X) and np.shares_memory(yb, Y)
         assert_array_equal(xb, X[rows])
@@ -1329,6 +1330,35 @@ def test_dataset_rows_are_views_and_take_copies():
     assert not np.shares_memory(part.X, X)
     sparse = Dataset(sp.csr_matrix(X), Y, w).rows(slice(1, None, 3))[0]
     assert_array_equal(sparse.toarray(), X[1::3])
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_batch_reader_gathers_shuffled_rows_into_reused_buffers(sparse):
+    """Shuffled batches are gathered into buffers made once (dense X), so an
+    epoch copies no more than one batch; in-order batches stay views."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(11, 3))
+    Y = (rng.uniform(size=(11, 2)) > 0.5).astype(np.uint8)
+    w = rng.uniform(size=11)
+    data = Dataset(sp.csr_matrix(X) if sparse else X, Y, w)
+    reader = BatchReader(data, 4)
+    first_buffer = None
+    for _ in range(2):
+        for rows in iter_batches(11, 4, rng, True):
+            xb, yb, wb = reader.read(rows)
+            assert_array_equal(xb.toarray() if sparse else xb, X[rows])
+            assert_array_equal(yb, Y[rows])
+            assert yb.dtype == np.uint8
+            assert_array_equal(wb, w[rows])
+            assert not np.shares_memory(yb, Y)
+            if not sparse:
+                first_buffer = xb.base if first_buffer is None else first_buffer
+                assert xb.base is first_buffer  # the same buffer every batch
+    xb, _, wb = reader.read(slice(0, 4))
+    assert sparse or np.shares_memory(xb, X)
+    assert np.shares_memory(wb, w)
+    assert Dataset(X, Y, None).rows(np.array([1, 2]))[2] is None
+    assert BatchReader(Dataset(X, Y, None), 4).read(np.array([1, 2]))[2] is None
 
 
 # --------------------------------------------------------------------------
