@@ -30,6 +30,7 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import ACTIVATIONS
+from ._averaging import IterateAverage
 from ._losses import LOSS_BY_OUTPUT
 from ._networks import Layout, Network, predict_raw
 from ._objective import Objective
@@ -134,6 +135,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "rho": [Interval(Real, 0, 1, closed="left")],
+        "average": ["boolean", Interval(Integral, 1, None, closed="left")],
         "n_iter_no_change": [
             Interval(Integral, 1, None, closed="left"),
             Options(Real, {np.inf}),
@@ -411,7 +413,21 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             rng, dtype, self._weight_init_scheme(), self._activation_name()
         )
         optimizer = self._make_optimizer(layout.size, dtype)
-        return TrainingState(theta, optimizer, self._make_schedule(), rng, encoding)
+        return TrainingState(
+            theta,
+            optimizer,
+            self._make_schedule(),
+            rng,
+            encoding,
+            average=self._make_average(theta),
+        )
+
+    def _make_average(self, theta):
+        """The iterate average ``average`` asks for, starting at θ (or None)."""
+        if not self.average:
+            return None
+        start = 1 if isinstance(self.average, bool) else int(self.average)
+        return IterateAverage(theta, start)
 
     def _continued_state(self, old_state, layout, incremental):
         """A copy of the last training state to continue from."""
@@ -430,6 +446,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             state.schedule = self._make_schedule()
         elif state.optimizer is None and self.solver != "lbfgs":
             state.optimizer = self._make_optimizer(layout.size, state.theta.dtype)
+        # the average goes on (scikit-learn's SGD): made or dropped only when
+        # ``average`` was switched on or off between the calls
+        if not self.average:
+            state.average = None
+        elif state.average is None:
+            state.average = self._make_average(state.theta)
         return state
 
     def _make_optimizer(self, n_params, dtype):
@@ -455,6 +477,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 "solver='lbfgs' supports only the L2 penalty, got "
                 f"penalty={self.penalty!r}: L1 needs a proximal step. Use a "
                 "stochastic solver such as 'adam' or 'sgd'."
+            )
+        if self.average:
+            raise ValueError(
+                f"solver='lbfgs' does not average its iterates (got average="
+                f"{self.average!r}): averaging is for the first-order solvers. "
+                "Use average=False, or a solver such as 'sgd' or 'adagrad'."
             )
         if self.dropout > 0:
             raise ValueError(
@@ -502,7 +530,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             self.early_stopping and has_validation and self.solver != "lbfgs"
         )
         attributes = dict(encoding)
-        attributes.update(self._model_attributes(layout, state.theta))
+        attributes.update(self._model_attributes(layout, state.model_theta()))
         attributes.update(
             n_iter_=state.n_iter - first_epoch,
             t_=state.t,

@@ -88,7 +88,16 @@ n_iter_no_change : int, default={n_iter_no_change}
     Epochs without improvement by tol before stopping.""",
     "rho": """\
 rho : float in [0, 1), default=0.9
-    RMSprop's decay of the running mean of squared gradients.""",
+    RMSprop's decay of the running mean of squared gradients.
+average : bool or int, default=False
+    Polyak–Ruppert averaging, as in scikit-learn's SGD: True averages the
+    parameters over every step, an int n over the steps taken once n
+    training samples have been seen. The fitted parameters (and the
+    validation scores) are the average, which lets a constant step reach
+    the optimum instead of hovering around it; ``partial_fit`` and
+    ``warm_start`` continue it. For the first-order solvers ('lbfgs' raises
+    a ValueError). On sparse data it moves every weight at every step, so
+    the lazy sparse steps of 'sgd' and 'adagrad' are not used.""",
     "fitted": """\
 n_iter_ : int
     Epochs run by the last call (iterations for 'lbfgs'; 1 after

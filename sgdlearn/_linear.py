@@ -101,6 +101,7 @@ _SHARED_PARAMS = (
     "beta_2",
     "epsilon",
     "rho",
+    "average",
     "n_iter_no_change",
     "fit_intercept",
 )
@@ -194,6 +195,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
         beta_2=0.999,
         epsilon=1e-8,
         rho=0.9,
+        average=False,
         n_iter_no_change=5,
         fit_intercept=True,
     ):
@@ -253,6 +255,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         beta_2=0.999,
         epsilon=1e-8,
         rho=0.9,
+        average=False,
         n_iter_no_change=5,
         fit_intercept=True,
         class_weight=None,

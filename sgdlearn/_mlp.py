@@ -55,6 +55,7 @@ _SHARED_PARAMS = (
     "l1_ratio",
     "dropout",
     "rho",
+    "average",
     "weight_init",
 )
 
@@ -207,6 +208,7 @@ class MLPRegressor(RegressorGlue, _MLPBase):
         l1_ratio=0.15,
         dropout=0.0,
         rho=0.9,
+        average=False,
         weight_init="glorot",
     ):
         self.loss = loss
@@ -300,6 +302,7 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
         l1_ratio=0.15,
         dropout=0.0,
         rho=0.9,
+        average=False,
         weight_init="glorot",
         class_weight=None,
     ):

@@ -25,11 +25,13 @@ class TrainingState:
     holds the target encoding (``classes_``…) and what mirrors the fitted
     attributes: ``t`` samples seen, ``n_iter`` epochs of all calls, the loss and
     validation curves, the stopping counters, and the best θ seen on the
-    validation data (early stopping).
+    validation data (early stopping). ``average`` is the
+    :class:`~sgdlearn._averaging.IterateAverage` of θ, or None.
     """
 
-    def __init__(self, theta, optimizer, schedule, rng, encoding):
+    def __init__(self, theta, optimizer, schedule, rng, encoding, average=None):
         self.theta = theta
+        self.average = average
         self.encoding = encoding
         self.optimizer = optimizer
         self.schedule = schedule
@@ -45,6 +47,18 @@ class TrainingState:
         self.best_validation_score = -np.inf
         self.no_improvement_count = 0
         self.best_theta = None
+
+    def model_theta(self):
+        """The parameters the model reports: θ, or its average when averaging."""
+        if self.average is None:
+            return self.theta
+        return self.average.model_theta(self.theta)
+
+    def restore(self, theta):
+        """Go back to ``theta`` (early stopping's best), average included."""
+        np.copyto(self.theta, theta)
+        if self.average is not None:
+            self.average.reset_to(theta)
 
 
 @dataclass(frozen=True)
@@ -218,6 +232,8 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
     state.loss_curve.append(loss)
     if config.verbose:
         print(f"Iteration {state.n_iter}, loss = {loss:.8f}")
+    if state.average is not None:
+        params = Params(state.model_theta(), objective.network.layout)
     if val is not None:
         score, val_loss = _validate(objective, params, val, state.n_iter)
         state.validation_scores.append(score)
@@ -227,7 +243,7 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
     if config.stop_on_validation:
         improved = score >= state.best_validation_score + config.tol
         if score > state.best_validation_score:
-            state.best_theta = state.theta.copy()
+            state.best_theta = state.model_theta().copy()
     else:
         improved = loss <= state.best_loss - config.tol
     if val is not None:
@@ -289,22 +305,27 @@ def run_epoch(objective, state, params, grads, reader, config, ws):
     gradient was taken at, divided by Σs, plus the penalty per sample at
     the θ the epoch started from (J(θ)/Σs itself for a full batch). Sparse
     batches of a linear model with ``"sgd"`` or ``"adagrad"`` take lazy
-    steps (``_lazy``); the others dense ones.
+    steps (``_lazy``) unless θ is averaged (the average moves every
+    coordinate at every step); the others dense ones.
     """
     optimizer, train, rng = state.optimizer, reader.data, state.rng
     n = train.n_samples
     n_batches = -(-n // min(config.batch_size, n))
     grad_scale = n_batches / objective.weight_total
     penalty_loss = objective.penalty_per_sample(params)
-    steps = (
-        LazySparseSteps
-        if lazy_steps_apply(objective, optimizer, train.X)
-        else DenseSteps
-    )(objective, optimizer, params, grads, ws, state.schedule.lr, n_batches)
-    data_loss = 0.0
+    average = state.average
+    lazy = average is None and lazy_steps_apply(objective, optimizer, train.X)
+    steps = (LazySparseSteps if lazy else DenseSteps)(
+        objective, optimizer, params, grads, ws, state.schedule.lr, n_batches
+    )
+    data_loss, seen = 0.0, state.t
     try:
         for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
-            batch_loss = steps.step(reader.read(rows), rng, grad_scale)
+            batch = reader.read(rows)
+            batch_loss = steps.step(batch, rng, grad_scale)
+            if average is not None:
+                seen += len(batch[1])
+                average.update(params.theta, seen)
             data_loss += batch_loss
             if state.initial_loss is None:  # the estimate of J/Σs at the start
                 state.initial_loss = batch_loss * grad_scale + penalty_loss
@@ -344,7 +365,7 @@ def train_epochs(objective, state, train, val, config, hooks):
             warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
             stopped = True
         if config.stop_on_validation and state.best_theta is not None:
-            np.copyto(state.theta, state.best_theta)
+            state.restore(state.best_theta)
         check_final(objective, params, state, train)
     return stopped
 
