@@ -37,6 +37,7 @@ from ._objective import Objective
 from ._optimizers import make_optimizer
 from ._penalties import make_penalty
 from ._schedules import make_schedule
+from ._threads import blas_threads_for
 from ._training import (
     Dataset,
     LoopConfig,
@@ -48,6 +49,10 @@ from ._training import (
 from ._version import __version__
 
 STOCHASTIC_SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
+
+# solver='auto' uses L-BFGS up to this many training rows (see _fit_solver):
+# beyond it, a few epochs of Adagrad reach the optimum's test loss sooner.
+AUTO_LBFGS_MAX_SAMPLES = 100_000
 
 # Attributes that scikit-learn's callback machinery keeps on the estimator
 # during fit; they survive the rollback of a failed fit.
@@ -256,6 +261,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         old_state = getattr(self, "_state", None)
         continuing = old_state is not None and (incremental or self.warm_start)
         X, y = self._validate_training_data(X, y, old_state if continuing else None)
+        solver = self._fit_solver(X.shape[0], incremental)
         sample_weight = _checked_weights(sample_weight, X)
         known = old_state.encoding if continuing else None
         Y, encoding = self._encode_targets(y, X.dtype, known=known, classes=classes)
@@ -268,14 +274,14 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             raise ValueError("The sample weights sum to zero: there is nothing to fit.")
 
         train, val = self._split_validation(
-            X, Y, sample_weight, validation, incremental, encoding
+            X, Y, sample_weight, validation, incremental, encoding, solver
         )
         layout = Layout((X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]))
         loss = self._make_loss(encoding)
         if continuing:
-            state = self._continued_state(old_state, layout, incremental)
+            state = self._continued_state(old_state, layout, incremental, solver)
         else:
-            state = self._new_state(layout, X.dtype, encoding)
+            state = self._new_state(layout, X.dtype, encoding, solver)
             self._start_intercept(state, layout, loss, train.Y, train.sample_weight)
 
         objective = self._make_objective(layout, loss, train.weight_total)
@@ -284,21 +290,25 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
         def attributes(current):
             return self._fitted_attributes(
-                current, layout, encoding, val is not None, first_epoch
+                current, layout, encoding, val is not None, first_epoch, solver
             )
 
-        lbfgs = self.solver == "lbfgs"
+        lbfgs = solver == "lbfgs"
         max_subtasks = config.max_epochs + 1 if lbfgs else config.max_epochs
         context = self._init_callback_context(max_subtasks=max_subtasks)
         metadata = {"sample_weight": sample_weight}
         context.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
         hooks = _EpochCallbacks(self, context, X, y, metadata, attributes)
-        if lbfgs:
-            converged = train_lbfgs(
-                objective, state, train, val, config, self._max_fun(), hooks
-            )
-        else:
-            converged = train_epochs(objective, state, train, val, config, hooks)
+        rows = (
+            objective.full_batch_rows(train.n_samples) if lbfgs else config.batch_size
+        )
+        with blas_threads_for(rows, layout.layer_units):
+            if lbfgs:
+                converged = train_lbfgs(
+                    objective, state, train, val, config, self._max_fun(), hooks
+                )
+            else:
+                converged = train_epochs(objective, state, train, val, config, hooks)
         hooks.close()
         if not converged and not incremental:
             self._warn_not_converged(config.max_epochs)
@@ -348,7 +358,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _is_classifier(self):
         return False
 
-    def _split_validation(self, X, Y, sample_weight, validation, incremental, encoding):
+    def _split_validation(
+        self, X, Y, sample_weight, validation, incremental, encoding, solver
+    ):
         """Training rows and the validation rows (given, held out, or none)."""
         X_val, y_val, sw_val = (
             validation if validation is not None else (None, None, None)
@@ -369,7 +381,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             sw_val = _checked_weights(sw_val, X_val, name="sample_weight_val")
             val = Dataset(X_val, Y_val, sw_val)
             train = Dataset(X, Y, sample_weight)
-        elif self.early_stopping and not incremental and self.solver != "lbfgs":
+        elif self.early_stopping and not incremental and solver != "lbfgs":
             stratify = self._stratify_labels(Y, encoding)
             try:
                 rows_tr, rows_v = train_test_split(
@@ -407,12 +419,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         return np.random.default_rng(seed)
 
-    def _new_state(self, layout, dtype, encoding):
+    def _new_state(self, layout, dtype, encoding, solver):
         rng = self._new_rng()
         theta = layout.initial_theta(
             rng, dtype, self._weight_init_scheme(), self._activation_name()
         )
-        optimizer = self._make_optimizer(layout.size, dtype)
+        optimizer = self._make_optimizer(layout.size, dtype, solver)
         return TrainingState(
             theta,
             optimizer,
@@ -429,7 +441,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         start = 1 if isinstance(self.average, bool) else int(self.average)
         return IterateAverage(theta, start)
 
-    def _continued_state(self, old_state, layout, incremental):
+    def _continued_state(self, old_state, layout, incremental, solver):
         """A copy of the last training state to continue from."""
         if old_state.theta.size != layout.size:
             raise ValueError(
@@ -442,10 +454,14 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             # warm_start, as scikit-learn's MLP: keep θ and the history (the
             # curves go on), restart the optimizer and the schedule.
             state.rng = self._new_rng()
-            state.optimizer = self._make_optimizer(layout.size, state.theta.dtype)
+            state.optimizer = self._make_optimizer(
+                layout.size, state.theta.dtype, solver
+            )
             state.schedule = self._make_schedule()
-        elif state.optimizer is None and self.solver != "lbfgs":
-            state.optimizer = self._make_optimizer(layout.size, state.theta.dtype)
+        elif state.optimizer is None and solver != "lbfgs":
+            state.optimizer = self._make_optimizer(
+                layout.size, state.theta.dtype, solver
+            )
         # the average goes on (scikit-learn's SGD): made or dropped only when
         # ``average`` was switched on or off between the calls
         if not self.average:
@@ -454,13 +470,38 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             state.average = self._make_average(state.theta)
         return state
 
-    def _make_optimizer(self, n_params, dtype):
-        if self.solver == "lbfgs":
+    def _make_optimizer(self, n_params, dtype, solver):
+        if solver == "lbfgs":
             return None
         penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
         return make_optimizer(
-            self.solver, n_params, dtype, self.get_params(), proximal=penalty.has_l1
+            solver, n_params, dtype, self.get_params(), proximal=penalty.has_l1
         )
+
+    def _fit_solver(self, n_samples, incremental):
+        """The solver a fit on ``n_samples`` rows uses: ``solver`` itself,
+        unless it is 'auto' (the linear models' default).
+
+        'auto' is 'lbfgs' when the objective suits it and the data is small
+        enough for full-batch iterations to be cheap: a ``fit`` (not
+        ``partial_fit``) of at most :data:`AUTO_LBFGS_MAX_SAMPLES` rows,
+        with no L1 part in the penalty, no dropout, no averaging and no
+        early stopping. Otherwise it is 'adagrad', whose steps decay by
+        themselves (so a constant rate still settles) and which takes lazy
+        steps on sparse data.
+        """
+        if self.solver != "auto":
+            return self.solver
+        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
+        full_batch = not (
+            incremental
+            or n_samples > AUTO_LBFGS_MAX_SAMPLES
+            or penalty.has_l1
+            or self.dropout > 0
+            or self.average
+            or self.early_stopping
+        )
+        return "lbfgs" if full_batch else "adagrad"
 
     def _make_schedule(self):
         return make_schedule(self.learning_rate, self.learning_rate_init, self.power_t)
@@ -495,7 +536,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         if self.batch_size == "full":
             batch_size = n_samples
         elif self.batch_size == "auto":
-            batch_size = min(200, n_samples)
+            batch_size = self._auto_batch_size(n_samples)
         else:
             batch_size = min(self.batch_size, n_samples)
         return LoopConfig(
@@ -510,6 +551,10 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             verbose=bool(self.verbose),
         )
 
+    def _auto_batch_size(self, n_samples):
+        """``batch_size='auto'``: min(200, n), scikit-learn's MLP rule."""
+        return min(200, n_samples)
+
     def _warn_not_converged(self, max_iter):
         warnings.warn(
             f"{type(self).__name__}: the maximum number of iterations "
@@ -519,7 +564,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             stacklevel=4,
         )
 
-    def _fitted_attributes(self, state, layout, encoding, has_validation, first_epoch):
+    def _fitted_attributes(
+        self, state, layout, encoding, has_validation, first_epoch, solver
+    ):
         """Every fitted attribute as a dict: committed after fit, and given to
         callbacks to build a ready-to-predict copy mid-fit.
 
@@ -527,11 +574,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         ``partial_fit``), as in scikit-learn; ``t_`` and the curves go on.
         """
         stopped_on_validation = (
-            self.early_stopping and has_validation and self.solver != "lbfgs"
+            self.early_stopping and has_validation and solver != "lbfgs"
         )
         attributes = dict(encoding)
         attributes.update(self._model_attributes(layout, state.model_theta()))
         attributes.update(
+            solver_=solver,
             n_iter_=state.n_iter - first_epoch,
             t_=state.t,
             loss_=state.loss,
@@ -559,7 +607,11 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 self, X, reset=False, accept_sparse="csr", dtype=_float_dtypes(X)
             )
         coefs, intercepts = self._layers()
-        return predict_raw(coefs, intercepts, ACTIVATIONS[self._activation_name()], X)
+        units = [X.shape[1], *(np.shape(b)[0] for b in intercepts)]
+        with blas_threads_for(X.shape[0], units):
+            return predict_raw(
+                coefs, intercepts, ACTIVATIONS[self._activation_name()], X
+            )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

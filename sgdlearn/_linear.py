@@ -24,8 +24,9 @@ from ._regressor import RegressorGlue
 
 
 def _stochastic_solver(estimator):
-    """partial_fit exists only for the stochastic solvers (as in scikit-learn's MLP)."""
-    if estimator.solver not in STOCHASTIC_SOLVERS:
+    """partial_fit exists for the stochastic solvers and 'auto' (which takes
+    Adagrad's steps there); not for 'lbfgs' (as in scikit-learn's MLP)."""
+    if estimator.solver == "lbfgs":
         raise AttributeError(
             f"partial_fit is only available for stochastic solvers; "
             f"solver={estimator.solver!r} is full-batch."
@@ -38,11 +39,22 @@ class _LinearModel(BaseSGDEstimator):
 
     _parameter_constraints = {
         **BaseSGDEstimator._parameter_constraints,
+        "solver": [StrOptions({"auto", *STOCHASTIC_SOLVERS, "lbfgs"})],
         "fit_intercept": ["boolean"],
     }
 
     def _fit_intercept(self):
         return self.fit_intercept
+
+    def _auto_batch_size(self, n_samples):
+        """``batch_size='auto'``: at least 64 steps per epoch, at most 512 rows.
+
+        A small chunk given to ``partial_fit`` still gets 64 steps (one step
+        of 512 rows would learn little from it); large data gets batches of
+        512, which reach the optimum's test loss in about an epoch with
+        Adagrad at the default rate.
+        """
+        return min(512, max(1, n_samples // 64))
 
     def _start_intercept(self, state, layout, loss, Y, sample_weight):
         """Start b at the link of the (weighted) mean target.
@@ -172,14 +184,14 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
         self,
         loss="squared_error",
         *,
-        solver="adam",
-        alpha=0.0001,
+        solver="auto",
+        alpha=1.0,
         penalty="l2",
         l1_ratio=0.15,
         dropout=0.0,
-        batch_size=256,
+        batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.01,
+        learning_rate_init=0.03,
         power_t=0.5,
         max_iter=200,
         shuffle=True,
@@ -232,14 +244,14 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
     def __init__(
         self,
         *,
-        solver="adam",
-        alpha=0.0001,
+        solver="auto",
+        alpha=1.0,
         penalty="l2",
         l1_ratio=0.15,
         dropout=0.0,
-        batch_size=256,
+        batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=0.01,
+        learning_rate_init=0.03,
         power_t=0.5,
         max_iter=200,
         shuffle=True,

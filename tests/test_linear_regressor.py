@@ -479,7 +479,15 @@ def test_early_stopping_with_random_hold_out():
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_given_validation_set_is_recorded_without_early_stopping(solver):
     X, y, X_val, y_val = _overfitting_problem()
-    est = SGDLinearRegressor(solver=solver, max_iter=20, tol=0.0, random_state=0)
+    est = SGDLinearRegressor(
+        solver=solver,
+        alpha=1e-4,
+        batch_size=256,
+        learning_rate_init=0.01,
+        max_iter=20,
+        tol=0.0,
+        random_state=0,
+    )
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y, X_val=X_val, y_val=y_val)
     assert len(est.validation_scores_) == est.n_iter_
@@ -596,6 +604,7 @@ def test_partial_fit_only_for_stochastic_solvers():
 def test_warm_start_continues_from_previous_coefficients():
     X, y = make_data(100)
     params = dict(solver="adam", learning_rate_init=0.01, random_state=0, tol=0.0)
+    params.update(alpha=1e-4, batch_size=256)
     with pytest.warns(ConvergenceWarning):
         cold_first = SGDLinearRegressor(**params, max_iter=1).fit(X, y)
 
@@ -649,7 +658,9 @@ def test_warm_start_lbfgs_restarts_at_optimum():
 def test_dtype(solver, dtype, expected):
     X, y = make_data(60)
     X = (X * 3).astype(dtype)
-    est = SGDLinearRegressor(solver=solver, max_iter=20, random_state=0)
+    est = SGDLinearRegressor(
+        solver=solver, batch_size=256, learning_rate_init=0.01, max_iter=20, random_state=0
+    )
     est.fit(X, y)
     assert est.coef_.dtype == expected
     assert est.intercept_.dtype == expected
@@ -911,7 +922,15 @@ def test_convergence_warning_when_max_iter_too_small(solver):
 @pytest.mark.parametrize("solver", STOCHASTIC)
 def test_loss_curve_and_loss_stochastic(solver):
     X, y = make_data(100)
-    est = SGDLinearRegressor(solver=solver, max_iter=12, tol=0.0, random_state=0)
+    est = SGDLinearRegressor(
+        solver=solver,
+        alpha=1e-4,
+        batch_size=256,
+        learning_rate_init=0.01,
+        max_iter=12,
+        tol=0.0,
+        random_state=0,
+    )
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
     assert len(est.loss_curve_) == est.n_iter_ == 12

@@ -40,8 +40,9 @@ from sgdlearn import MLPClassifier, MLPRegressor
 
 SK = sklearn.neural_network
 EXTRA_PARAMS = {
-    "MLPRegressor": ["penalty", "l1_ratio", "dropout", "rho", "weight_init"],
+    "MLPRegressor": ["penalty", "l1_ratio", "dropout", "rho", "average", "weight_init"],
     "MLPClassifier": [
+        "average",
         "penalty",
         "l1_ratio",
         "dropout",

@@ -113,7 +113,7 @@ def test_callbacks_propagate_through_a_grid_search():
     counter = EpochCounter()
     assert isinstance(counter, AutoPropagatedCallback)
     search = GridSearchCV(
-        SGDLogisticClassifier(max_iter=3, tol=0, random_state=0),
+        SGDLogisticClassifier(solver="adam", max_iter=3, tol=0, random_state=0),
         {"alpha": [1e-4, 1e-2]},
         cv=2,
         n_jobs=1,
