@@ -44,6 +44,7 @@ from ._training import (
     train_epochs,
     train_lbfgs,
 )
+from ._validation_check import warn_if_unlike_training
 from ._version import __version__
 
 STOCHASTIC_SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
@@ -365,6 +366,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             )
             Y_val, _ = self._encode_targets(y_val, X.dtype, known=encoding)
             sw_val = _checked_weights(sw_val, X_val, name="sample_weight_val")
+            warn_if_unlike_training(X, X_val)
             val = Dataset(X_val, Y_val, sw_val)
             train = Dataset(X, Y, sample_weight)
         elif self.early_stopping and not incremental and self.solver != "lbfgs":
