@@ -219,7 +219,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         X_val, y_val : array-like, default=None
             A validation set used for early stopping and for
             ``validation_scores_`` and ``validation_loss_curve_`` instead of a
-            random hold-out of the training data.
+            random hold-out of the training data. X_val must be in X's
+            feature space: in a Pipeline, ``step__X_val`` skips the earlier
+            steps, so transform it yourself (``pipe[:-1].transform``) or use
+            ``validation_fraction``. A ``UserWarning`` names X_val when its
+            features look nothing like X's (see the early-stopping section
+            of the user guide).
         sample_weight_val : array-like of shape (n_val_samples,), default=None
             Weights of the validation samples.
 
