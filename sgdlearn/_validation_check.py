@@ -108,15 +108,25 @@ def _dense_blocks(X):
         yield X[start : start + step]
 
 
+def _sparse_blocks(X):
+    """(column indices, values) of CSR X's stored entries, block by block."""
+    for start in range(0, X.nnz, _BLOCK_ELEMENTS):
+        stop = start + _BLOCK_ELEMENTS
+        yield X.indices[start:stop], X.data[start:stop]
+
+
 def _column_range(X):
     """Per-column (min, max), implicit zeros of sparse X included."""
     if sp.issparse(X):
         d = X.shape[1]
         lo = np.full(d, np.inf)
         hi = np.full(d, -np.inf)
-        np.minimum.at(lo, X.indices, X.data)
-        np.maximum.at(hi, X.indices, X.data)
-        has_zero = np.bincount(X.indices, minlength=d) < X.shape[0]
+        stored = np.zeros(d, dtype=np.int64)
+        for cols, values in _sparse_blocks(X):
+            np.minimum.at(lo, cols, values)
+            np.maximum.at(hi, cols, values)
+            stored += np.bincount(cols, minlength=d)
+        has_zero = stored < X.shape[0]
         lo[has_zero] = np.minimum(lo[has_zero], 0.0)
         hi[has_zero] = np.maximum(hi[has_zero], 0.0)
         return lo, hi
@@ -132,10 +142,13 @@ def _count_inside(X, lo, hi):
     """Per column, how many values of X lie in [lo, hi] (implicit zeros too)."""
     if sp.issparse(X):
         d = X.shape[1]
-        cols = X.indices
-        inside = (X.data >= lo[cols]) & (X.data <= hi[cols])
-        count = np.bincount(cols[inside], minlength=d)
-        implicit = X.shape[0] - np.bincount(cols, minlength=d)
+        count = np.zeros(d, dtype=np.int64)
+        stored = np.zeros(d, dtype=np.int64)
+        for cols, values in _sparse_blocks(X):
+            inside = (values >= lo[cols]) & (values <= hi[cols])
+            count += np.bincount(cols[inside], minlength=d)
+            stored += np.bincount(cols, minlength=d)
+        implicit = X.shape[0] - stored
         return count + np.where((lo <= 0) & (0 <= hi), implicit, 0)
     count = np.zeros(X.shape[1], dtype=np.int64)
     for block in _dense_blocks(X):

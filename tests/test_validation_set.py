@@ -30,6 +30,7 @@ from sgdlearn import (
     SGDLogisticClassifier,
     SoftmaxClassifier,
 )
+import sgdlearn._validation_check as validation_check
 from sgdlearn._validation_check import (
     MIN_FRACTION,
     compare_to_training,
@@ -289,7 +290,10 @@ def test_estimators_fit_small_heavy_tailed_X_val_without_warning(Estimator):
 # sparse data, dtypes, degenerate features
 
 
-def test_sparse_and_dense_give_the_same_statistic():
+@pytest.mark.parametrize("block", [None, 7])
+def test_sparse_and_dense_give_the_same_statistic(block, monkeypatch):
+    if block is not None:  # many small blocks: the block boundaries
+        monkeypatch.setattr(validation_check, "_BLOCK_ELEMENTS", block)
     rng = np.random.default_rng(0)
     X = rng.lognormal(size=(300, 8)) * (rng.random((300, 8)) < 0.2)
     X_val = rng.lognormal(size=(30, 8)) * (rng.random((30, 8)) < 0.2)
