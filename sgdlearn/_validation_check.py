@@ -184,9 +184,7 @@ def compare_to_training(X, X_val):
 
     n_outside = n_val - _count_inside(X_val, lo, hi)
     # K ≥ n_outside  ⇔  the n training rows span at most N − n_outside ranks.
-    p_outside = np.where(
-        n_outside > 0, span_probability(N - n_outside, n, N), 1.0
-    )
+    p_outside = np.where(n_outside > 0, span_probability(N - n_outside, n, N), 1.0)
     n_inside = _count_inside(X, lo_val, hi_val)
     # T ≤ n_inside  ⇔  the n_val validation rows span at most n_val + n_inside.
     if n_val >= 2:

@@ -23,6 +23,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 
+import sgdlearn._validation_check as validation_check
 from sgdlearn import (
     MLPClassifier,
     MLPRegressor,
@@ -30,7 +31,6 @@ from sgdlearn import (
     SGDLogisticClassifier,
     SoftmaxClassifier,
 )
-import sgdlearn._validation_check as validation_check
 from sgdlearn._validation_check import (
     MIN_FRACTION,
     compare_to_training,
@@ -119,9 +119,7 @@ def test_pipeline_X_val_warns_and_names_X_val():
         StandardScaler(), MLPClassifier(early_stopping=True, random_state=0)
     )
     with pytest.warns(UserWarning, match="X_val") as record:
-        pipe.fit(
-            X_fit, y_fit, mlpclassifier__X_val=X_val, mlpclassifier__y_val=y_val
-        )
+        pipe.fit(X_fit, y_fit, mlpclassifier__X_val=X_val, mlpclassifier__y_val=y_val)
     messages = [
         str(w.message)
         for w in record
@@ -140,9 +138,7 @@ def test_hand_scaled_X_val_does_not_warn_and_scores_well():
     )
     X_val_t = pipe[:-1].fit(X_fit, y_fit).transform(X_val)  # the documented fix
     with _NoXValWarning():
-        pipe.fit(
-            X_fit, y_fit, mlpclassifier__X_val=X_val_t, mlpclassifier__y_val=y_val
-        )
+        pipe.fit(X_fit, y_fit, mlpclassifier__X_val=X_val_t, mlpclassifier__y_val=y_val)
     assert pipe.score(X_te, y_te) > 0.9
     # ... and validation_fraction, the other fix, does not warn either
     pipe.set_params(mlpclassifier__validation_fraction=0.2)
