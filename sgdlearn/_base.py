@@ -46,6 +46,7 @@ from ._training import (
     train_epochs,
     train_lbfgs,
 )
+from ._validation_check import warn_if_unlike_training
 from ._version import __version__
 
 STOCHASTIC_SOLVERS = ("sgd", "adagrad", "rmsprop", "adam")
@@ -225,7 +226,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         X_val, y_val : array-like, default=None
             A validation set used for early stopping and for
             ``validation_scores_`` and ``validation_loss_curve_`` instead of a
-            random hold-out of the training data.
+            random hold-out of the training data. X_val must be in X's
+            feature space: in a Pipeline, ``step__X_val`` skips the earlier
+            steps, so transform it yourself (``pipe[:-1].transform``) or use
+            ``validation_fraction``. A ``UserWarning`` names X_val when its
+            features look nothing like X's (see the early-stopping section
+            of the user guide).
         sample_weight_val : array-like of shape (n_val_samples,), default=None
             Weights of the validation samples.
 
@@ -379,6 +385,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             )
             Y_val, _ = self._encode_targets(y_val, X.dtype, known=encoding)
             sw_val = _checked_weights(sw_val, X_val, name="sample_weight_val")
+            warn_if_unlike_training(X, X_val)
             val = Dataset(X_val, Y_val, sw_val)
             train = Dataset(X, Y, sample_weight)
         elif self.early_stopping and not incremental and solver != "lbfgs":
