@@ -76,13 +76,11 @@ def contenders_for(workload):
 # -- sgdlearn -----------------------------------------------------------------
 
 
-# The settings the docs recommend for large in-memory data, standardised
-# (docs/user_guide/performance.rst, "Reaching the optimum quickly").
-RECOMMENDED = {"solver": "adagrad", "learning_rate_init": 0.03, "batch_size": 512}
-
-
-def _sgdlearn_linear(workload, cls, contender_id, solver="adam", **overrides):
-    if solver == "lbfgs":
+def _sgdlearn_linear(workload, cls, contender_id, **overrides):
+    """sgdlearn's linear model with its defaults (``solver="auto"``: Adagrad at
+    0.03 in batches of 512 on these sizes) and the workload's alpha; the
+    ``overrides`` name what differs from the defaults."""
+    if overrides.get("solver") == "lbfgs":
 
         def make(max_iter):
             return cls(solver="lbfgs", alpha=workload.alpha, max_iter=max_iter)
@@ -98,7 +96,6 @@ def _sgdlearn_linear(workload, cls, contender_id, solver="adam", **overrides):
 
     def make(max_iter):
         return cls(
-            solver=solver,
             alpha=workload.alpha,
             max_iter=max_iter,
             tol=0.0,
@@ -107,29 +104,11 @@ def _sgdlearn_linear(workload, cls, contender_id, solver="adam", **overrides):
             **overrides,
         )
 
-    settings = dict({"learning_rate_init": 0.01, "batch_size": 256}, **overrides)
     described = ", ".join(f"{k}={v!r}" for k, v in overrides.items())
     label = f"sgdlearn {cls.__name__}"
-    if solver != "adam" or overrides:
-        label += f" ({', '.join([solver, *described.split(', ')])})".replace(", )", ")")
-    text = (
-        f"solver={solver!r}, lr {settings['learning_rate_init']:g}, batch "
-        f"{settings['batch_size']} ({described or 'defaults'}), "
-        f"alpha={workload.alpha:g}"
-    )
+    label += f" ({described})" if overrides else " (defaults)"
+    text = f"{described or 'defaults'}, alpha={workload.alpha:g}"
     return Contender(contender_id, label, "sgdlearn", text, make)
-
-
-def _recommended(workload, cls):
-    settings = dict(RECOMMENDED)
-    solver = settings.pop("solver")
-    contender = _sgdlearn_linear(
-        workload, cls, "sgdlearn-recommended", solver=solver, **settings
-    )
-    contender.label = (
-        f"sgdlearn {cls.__name__} (recommended: adagrad, lr 0.03, batch 512)"
-    )
-    return contender
 
 
 # -- dense linear ---------------------------------------------------------------
@@ -150,7 +129,8 @@ def _dense_linear(workload):
         ovr.label += " (one-vs-rest)"
         contenders.append(ovr)
     contenders += [
-        _recommended(workload, main),
+        # the cost of the shuffle: the same steps over contiguous batches
+        _sgdlearn_linear(workload, main, "sgdlearn-unshuffled", shuffle=False),
         _sklearn_sgd(workload),
         _sgdlearn_linear(workload, main, "sgdlearn-lbfgs", solver="lbfgs"),
         _ridge(workload) if regression else _logistic_regression(workload),

@@ -44,11 +44,11 @@ RATIO_TARGETS = [
     *[
         (
             name,
-            "sgdlearn-recommended",
+            "sgdlearn",
             "fastest-sklearn",
             "time_to_target",
             0.5,
-            "time to target (recommended settings) ≤ 0.5 × fastest scikit-learn option",
+            "time to target (defaults) ≤ 0.5 × fastest scikit-learn option",
         )
         for name in DENSE_LINEAR
     ],

@@ -12,6 +12,15 @@ SHARED = {
 solver : {{'sgd', 'adagrad', 'rmsprop', 'adam', 'lbfgs'}}, default={solver!r}
     The optimizer. 'lbfgs' is full-batch L-BFGS (scipy) for the L2 penalty
     only, without dropout; the others step on mini-batches.""",
+    "solver_auto": """\
+solver : {{'auto', 'sgd', 'adagrad', 'rmsprop', 'adam', 'lbfgs'}}, \
+default={solver!r}
+    The optimizer. 'lbfgs' is full-batch L-BFGS (scipy) for the L2 penalty
+    only, without dropout; the others step on mini-batches. 'auto' is
+    'lbfgs' for a ``fit`` on up to 100,000 rows with a smooth objective (no
+    L1 part, dropout, averaging or early stopping), which reaches the
+    optimum itself, and 'adagrad' otherwise and in ``partial_fit``; the
+    solver used is ``solver_``.""",
     "penalty": """\
 alpha : float, default={alpha}
     Strength of the penalty: the objective is Σ s_i ℓ_i + alpha·P(W), on the
@@ -35,8 +44,11 @@ dropout : float in [0, 1), default=0.0
     prediction is deterministic.""",
     "steps": """\
 batch_size : int, 'auto' or 'full', default={batch_size!r}
-    Rows per mini-batch: 1 is SGD, 'full' is batch gradient descent, 'auto'
-    is min(200, n_samples).
+    Rows per mini-batch: 1 is SGD, 'full' is batch gradient descent. 'auto'
+    is min(200, n_samples) for the MLPs (scikit-learn's rule) and
+    min(512, max(1, n_samples // 64)) for the linear models: at least 64
+    steps per epoch, so that a small chunk given to ``partial_fit`` still
+    trains, and batches of 512 on large data.
 learning_rate : {{'constant', 'invscaling', 'adaptive'}}, default='constant'
     Step-size schedule for every first-order solver: 'invscaling' is
     η₀/(t + 1)^power_t with t the samples seen, updated each epoch (so after
@@ -99,6 +111,8 @@ average : bool or int, default=False
     a ValueError). On sparse data it moves every weight at every step, so
     the lazy sparse steps of 'sgd' and 'adagrad' are not used.""",
     "fitted": """\
+solver_ : str
+    The solver the last call used (what 'auto' chose).
 n_iter_ : int
     Epochs run by the last call (iterations for 'lbfgs'; 1 after
     ``partial_fit``), as in scikit-learn.

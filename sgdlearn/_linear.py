@@ -1,15 +1,12 @@
 """The linear models: SGDLinearRegressor, SGDLogisticClassifier, SoftmaxClassifier.
 
 Each is the network without hidden layers: raw scores x·W + b, trained on
-its negative log-likelihood. The defaults (Adam, η₀ = 0.01, batches of
-256, up to 200 epochs) reach the optimum's score closely in a few epochs on
-standardised features, but a constant step hovers around the optimum
-instead of settling in it. To reach the optimum's loss fast on large
-in-memory data, the performance guide recommends ``solver='adagrad',
-learning_rate_init=0.03, batch_size=512`` (within 1% of the optimum's test
-loss after one epoch on the benchmarks' workloads; measured by
-``benchmarks/sweep.py``); ``solver='lbfgs'`` reaches the optimum itself and
-suits up to some 10⁵ rows.
+its negative log-likelihood. Their defaults fit the objective of ``Ridge()``
+and ``LogisticRegression()`` with their defaults (``alpha=1.0``) and reach
+it: ``solver='auto'`` takes L-BFGS on small smooth problems and Adagrad at
+η₀ = 0.03 in batches of at most 512 rows on large data and in
+``partial_fit`` (the performance guide, "The linear models' defaults",
+explains the choice).
 """
 
 import numpy as np
@@ -134,7 +131,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     loss : {{'squared_error', 'poisson'}}, default='squared_error'
         The negative log-likelihood: Gaussian, or Poisson with a log link
         (y must be non-negative).
-    {solver}
+    {solver_auto}
     {penalty}
     {dropout_linear}
     {steps}
@@ -309,7 +306,7 @@ class SGDLogisticClassifier(_LinearClassifier):
 
     Parameters
     ----------
-    {solver}
+    {solver_auto}
     {penalty}
     {dropout_linear}
     {steps}
@@ -367,7 +364,7 @@ class SoftmaxClassifier(_LinearClassifier):
 
     Parameters
     ----------
-    {solver}
+    {solver_auto}
     {penalty}
     {dropout_linear}
     {steps}
