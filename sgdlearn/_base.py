@@ -11,7 +11,6 @@ Subclasses add their model and loss: the hooks are the methods that raise
 ``NotImplementedError`` below.
 """
 
-import copy
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -43,8 +42,10 @@ from ._training import (
     LoopConfig,
     TrainingState,
     Validation,
+    pack_state,
     train_epochs,
     train_lbfgs,
+    unpack_state,
 )
 from ._validation_check import warn_if_unlike_training
 from ._version import __version__
@@ -265,6 +266,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _fit_atomic(self, X, y, sample_weight, validation, incremental, classes):
         self._check_solver_options()
         old_state = getattr(self, "_state", None)
+        old_state = None if old_state is None else unpack_state(old_state)
         continuing = old_state is not None and (incremental or self.warm_start)
         X, y = self._validate_training_data(X, y, old_state if continuing else None)
         solver = self._fit_solver(X.shape[0], incremental)
@@ -321,7 +323,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
         for name, value in attributes(state).items():
             setattr(self, name, value)
-        self._state = state
+        self._state = pack_state(state)  # plain data: skops trusts it
         context.call_on_fit_task_end(
             estimator=self, X=X, y=y, metadata=metadata, reconstruction_attributes={}
         )
@@ -456,7 +458,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 f"{layout.size} parameters for this data but {old_state.theta.size} "
                 "were fitted. Refit without warm_start."
             )
-        state = copy.deepcopy(old_state)
+        state = old_state  # unpacked: a copy already
         if not incremental:
             # warm_start, as scikit-learn's MLP: keep θ and the history (the
             # curves go on), restart the optimizer and the schedule.

@@ -7,6 +7,7 @@ each epoch (callbacks). Training mutates the state it is given; the glue
 passes a copy and commits it only when training returns.
 """
 
+import copy
 import warnings
 from dataclasses import dataclass
 
@@ -14,6 +15,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
+from . import _optimizers, _schedules
+from ._averaging import IterateAverage
 from ._lazy import LazySparseSteps, lazy_steps_apply
 from ._objective import Params
 
@@ -59,6 +62,59 @@ class TrainingState:
         np.copyto(self.theta, theta)
         if self.average is not None:
             self.average.reset_to(theta)
+
+
+# The classes whose instances a TrainingState holds, by name: what
+# ``pack_state`` writes and ``unpack_state`` rebuilds.
+_COMPONENTS = {
+    cls.__name__: cls
+    for cls in (
+        _optimizers.SGD,
+        _optimizers.Adagrad,
+        _optimizers.RMSprop,
+        _optimizers.Adam,
+        *_schedules.SCHEDULES.values(),
+        IterateAverage,
+    )
+}
+
+
+def _pack(component):
+    if component is None:
+        return None
+    return {"kind": type(component).__name__, "fields": dict(vars(component))}
+
+
+def _unpack(packed):
+    if packed is None:
+        return None
+    component = object.__new__(_COMPONENTS[packed["kind"]])
+    vars(component).update(packed["fields"])
+    return component
+
+
+def pack_state(state):
+    """The state as built-in containers of NumPy arrays and scalars.
+
+    This is what an estimator keeps between calls, so that a fitted model
+    holds nothing but its own class and such plain data: ``skops.io``
+    loads it after trusting the estimator's class alone. The optimizer,
+    schedule and average become ``{"kind": class name, "fields": their
+    attributes}``, whose attributes are numbers, arrays and None.
+    """
+    packed = dict(vars(state))
+    for name in ("optimizer", "schedule", "average"):
+        packed[name] = _pack(packed[name])
+    return packed
+
+
+def unpack_state(packed):
+    """A new :class:`TrainingState` from :func:`pack_state`'s dict (copies)."""
+    state = object.__new__(TrainingState)
+    vars(state).update(copy.deepcopy(packed))
+    for name in ("optimizer", "schedule", "average"):
+        setattr(state, name, _unpack(getattr(state, name)))
+    return state
 
 
 @dataclass(frozen=True)

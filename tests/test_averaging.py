@@ -9,6 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
+from sgdlearn._training import unpack_state
 from sgdlearn import (
     MLPClassifier,
     MLPRegressor,
@@ -68,7 +69,7 @@ def test_fitted_weights_are_the_average_of_the_iterates(solver):
     """coef_ is the mean of θ over the steps, not the last iterate."""
     X, y = _regression(200, 3)
     est = _fit(X, y, solver=solver, average=True, max_iter=3)
-    state = est._state
+    state = unpack_state(est._state)
     assert state.average.count == 3 * 20  # 3 epochs of 20 batches
     assert_array_equal(est.coef_, state.average.mean[:3])
     assert not np.allclose(est.coef_, state.theta[:3], rtol=0, atol=1e-12)
@@ -80,10 +81,10 @@ def test_average_as_int_starts_after_that_many_samples():
     X, y = _regression(200, 3)
     late = _fit(X, y, solver="sgd", average=1000, max_iter=10)
     # batches of 10: step k has seen 10·k samples, so steps 100 to 200 count
-    assert late._state.average.count == 101
+    assert unpack_state(late._state).average.count == 101
     never = _fit(X, y, solver="sgd", average=10**6, max_iter=2)
-    assert never._state.average.count == 0
-    assert_array_equal(never.coef_, never._state.theta[:3])  # θ until it starts
+    assert unpack_state(never._state).average.count == 0
+    assert_array_equal(never.coef_, never._state["theta"][:3])  # θ until it starts
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
@@ -95,16 +96,16 @@ def test_partial_fit_and_warm_start_continue_the_average(solver):
     for _ in range(4):
         stream.partial_fit(X, y)
     full = _fit(X, y, **params, max_iter=4)
-    assert stream._state.average.count == 80
+    assert unpack_state(stream._state).average.count == 80
     assert_allclose(stream.coef_, full.coef_, rtol=1e-12)
     assert_allclose(stream.intercept_, full.intercept_, rtol=1e-12)
 
     warm = _fit(X, y, **params, max_iter=2, warm_start=True)  # 2 × 20 steps
-    count = warm._state.average.count
+    count = unpack_state(warm._state).average.count
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warm.fit(X, y)
-    assert warm._state.average.count == count + 40
+    assert unpack_state(warm._state).average.count == count + 40
 
 
 @pytest.mark.parametrize(
@@ -125,7 +126,7 @@ def test_every_estimator_reports_the_averaged_weights(Estimator):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
-    state = est._state
+    state = unpack_state(est._state)
     assert state.average.count > 0
     layout_coef = state.average.mean[: X.shape[1]]
     first = est.coefs_[0] if hasattr(est, "coefs_") else est.coef_.reshape(-1, 4).T
@@ -146,7 +147,7 @@ def test_early_stopping_scores_and_restores_the_average():
     )
     assert est.best_validation_score_ == max(est.validation_scores_)
     # the restored parameters are the average whose score was best
-    assert_array_equal(est.coef_, est._state.best_theta[:3])
+    assert_array_equal(est.coef_, est._state["best_theta"][:3])
 
 
 def test_sparse_data_averages_with_dense_steps():
