@@ -69,7 +69,10 @@ def rows():
         (
             "diabetes, MLPRegressor((32,), max_iter=200)",
             load_diabetes,
-            (sgdlearn.MLPRegressor(hidden_layer_sizes=(32,), max_iter=200), mlp_strengths),
+            (
+                sgdlearn.MLPRegressor(hidden_layer_sizes=(32,), max_iter=200),
+                mlp_strengths,
+            ),
             (
                 neural_network.MLPRegressor(hidden_layer_sizes=(32,), max_iter=200),
                 mlp_strengths,

@@ -201,20 +201,26 @@ class BatchReader:
         """(X, Y, sample_weight) of the batch at ``rows``."""
         if isinstance(rows, slice):
             return self.data.rows(rows)
-        X, Y, weight = self.data.X, self.data.Y, self.data.sample_weight
+        arrays = (self.data.X, self.data.Y, self.data.sample_weight)
         if self._buffers is None:
-            self._buffers = tuple(
-                None if a is None or sp.issparse(a)
-                else np.empty((self.batch_size, *a.shape[1:]), dtype=a.dtype)
-                for a in (X, Y, weight)
-            )
-        m = len(rows)
-        return tuple(
-            None if a is None
-            else a[rows] if buffer is None
-            else np.take(a, rows, axis=0, out=buffer[:m])
-            for a, buffer in zip((X, Y, weight), self._buffers)
-        )
+            self._buffers = [_row_buffer(a, self.batch_size) for a in arrays]
+        return tuple(_take_rows(a, rows, b) for a, b in zip(arrays, self._buffers))
+
+
+def _row_buffer(array, n_rows):
+    """A buffer for ``n_rows`` rows of a dense array (None: nothing to buffer)."""
+    if array is None or sp.issparse(array):
+        return None
+    return np.empty((n_rows, *array.shape[1:]), dtype=array.dtype)
+
+
+def _take_rows(array, rows, buffer):
+    """The rows of ``array`` (None stays None), gathered into ``buffer``."""
+    if array is None:
+        return None
+    if buffer is None:
+        return array[rows]
+    return np.take(array, rows, axis=0, out=buffer[: len(rows)])
 
 
 # A loss this many times the loss at the starting θ (at least 1) means the

@@ -9,7 +9,6 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
-from sgdlearn._training import unpack_state
 from sgdlearn import (
     MLPClassifier,
     MLPRegressor,
@@ -17,6 +16,7 @@ from sgdlearn import (
     SGDLogisticClassifier,
     SoftmaxClassifier,
 )
+from sgdlearn._training import unpack_state
 
 STOCHASTIC = ["sgd", "adagrad", "rmsprop", "adam"]
 ALPHA = 10.0

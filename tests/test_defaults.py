@@ -43,7 +43,11 @@ SMALL_DATA = {
         SGDLogisticClassifier,
         LogisticRegression,
     ),
-    "breast cancer, softmax": (load_breast_cancer, SoftmaxClassifier, LogisticRegression),
+    "breast cancer, softmax": (
+        load_breast_cancer,
+        SoftmaxClassifier,
+        LogisticRegression,
+    ),
     "digits, one-vs-rest": (
         load_digits,
         SGDLogisticClassifier,
@@ -195,7 +199,9 @@ def test_auto_batch_size_takes_64_steps_up_to_512_rows(n_samples, batch_size):
 
 
 def _blas_threads():
-    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+    return {
+        pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"
+    }
 
 
 def test_small_fits_and_predictions_run_on_one_blas_thread(monkeypatch):

@@ -38,10 +38,10 @@ from sgdlearn._schedules import (
     make_schedule,
 )
 from sgdlearn._training import (
+    BatchReader,
     Dataset,
     LoopConfig,
     TrainingState,
-    BatchReader,
     iter_batches,
     train_epochs,
 )

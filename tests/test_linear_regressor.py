@@ -659,7 +659,11 @@ def test_dtype(solver, dtype, expected):
     X, y = make_data(60)
     X = (X * 3).astype(dtype)
     est = SGDLinearRegressor(
-        solver=solver, batch_size=256, learning_rate_init=0.01, max_iter=20, random_state=0
+        solver=solver,
+        batch_size=256,
+        learning_rate_init=0.01,
+        max_iter=20,
+        random_state=0,
     )
     est.fit(X, y)
     assert est.coef_.dtype == expected

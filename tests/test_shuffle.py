@@ -32,7 +32,12 @@ def _ordered_problem(order, n_train=4000, seed=0):
         n_classes=N_CLASSES,
         random_state=seed,
     )
-    X_train, y_train, X_test, y_test = X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+    X_train, y_train, X_test, y_test = (
+        X[:n_train],
+        y[:n_train],
+        X[n_train:],
+        y[n_train:],
+    )
     if order == "sorted":
         rows = np.argsort(y_train, kind="stable")
     elif order == "periodic":  # 0, 1, …, 9, 0, 1, …, 9, …
