@@ -186,6 +186,22 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         """Per-layer (coefs, intercepts) lists from the public attributes."""
         raise NotImplementedError
 
+    def _has_weights(self):
+        """Whether the public weight attributes (fitted or assigned) exist."""
+        raise NotImplementedError
+
+    def _weights_layout(self):
+        """The Layout the public weights describe (for predict's shape check)."""
+        raise NotImplementedError
+
+    def _check_weight_shapes(self, layout, action):
+        """Raise a ValueError naming the public attribute whose shape does not
+        fit ``layout``; ``action`` says what the weights were wanted for."""
+        raise NotImplementedError
+
+    def _check_warm_start_targets(self, y, known):
+        """Classifiers: a warm-started fit must see the classes fitted before."""
+
     def _fit_intercept(self):
         return True
 
@@ -251,11 +267,16 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _fit_atomic(self, X, y, sample_weight, validation, incremental, classes):
         self._check_solver_options()
-        old_state = getattr(self, "_state", None)
-        continuing = old_state is not None and (incremental or self.warm_start)
-        X, y = self._validate_training_data(X, y, old_state if continuing else None)
+        # As scikit-learn's MLP: partial_fit and warm_start continue from the
+        # public weights whenever they exist, also when assigned by hand to an
+        # estimator never fitted (then with a fresh optimizer and history).
+        continuing = (incremental or self.warm_start) and self._has_weights()
+        old_state = getattr(self, "_state", None) if continuing else None
+        X, y = self._validate_training_data(X, y, old_state)
         sample_weight = _checked_weights(sample_weight, X)
-        known = old_state.encoding if continuing else None
+        known = old_state.encoding if old_state is not None else None
+        if known is not None and not incremental:
+            self._check_warm_start_targets(y, known)
         Y, encoding = self._encode_targets(y, X.dtype, known=known, classes=classes)
         class_factor = self._class_weight_factor(y, encoding, incremental)
         if class_factor is not None:
@@ -271,7 +292,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         layout = Layout((X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]))
         loss = self._make_loss(encoding)
         if continuing:
-            state = self._continued_state(old_state, layout, incremental)
+            theta = self._theta_from_weights(layout, X.dtype, "continue from")
+            if old_state is None:
+                state = self._new_state(layout, X.dtype, encoding)
+            else:
+                state = self._continued_state(old_state, layout, incremental)
+            np.copyto(state.theta, theta)
         else:
             state = self._new_state(layout, X.dtype, encoding)
             self._start_intercept(state, layout, loss, train.Y, train.sample_weight)
@@ -310,6 +336,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         return self
 
     # -- pieces of fit --------------------------------------------------------
+
+    def _theta_from_weights(self, layout, dtype, action):
+        """θ packed from the public weights, after checking their shapes."""
+        self._check_weight_shapes(layout, action)
+        coefs, intercepts = self._layers()
+        return layout.pack(coefs, intercepts, dtype)
 
     def _make_objective(self, layout, loss, weight_total):
         network = Network(
@@ -530,6 +562,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             X = validate_data(
                 self, X, reset=False, accept_sparse="csr", dtype=_float_dtypes(X)
             )
+        self._check_weight_shapes(self._weights_layout(), "predict with")
         coefs, intercepts = self._layers()
         return predict_raw(coefs, intercepts, ACTIVATIONS[self._activation_name()], X)
 

@@ -10,7 +10,11 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from sklearn.utils.validation import column_or_1d
 
 
@@ -44,6 +48,22 @@ class ClassifierGlue(ClassifierMixin):
                     "the labels of the whole stream, e.g. np.unique(y_all)."
                 )
         return self._partial_fit(X, y, sample_weight, classes=classes)
+
+    def _check_warm_start_targets(self, y, known):
+        """A warm-started fit needs the classes of the fit it continues.
+
+        The same check and message as scikit-learn's MLP (also for a subset
+        of the classes); multilabel mix-ups are left to ``_encode_targets``.
+        """
+        if (type_of_target(y) == "multilabel-indicator") != known["_multilabel_"]:
+            return
+        previous, labels = known["classes_"], unique_labels(y)
+        if set(labels) != set(previous):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {previous}, `y` has "
+                f"{labels}"
+            )
 
     def _encode_targets(self, y, dtype, *, known=None, classes=None):
         check_classification_targets(y)

@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import StrOptions
 from ._base import STOCHASTIC_SOLVERS, BaseSGDEstimator
 from ._classifier import ClassifierGlue
 from ._docstrings import fill_doc
+from ._networks import Layout
 from ._regressor import RegressorGlue
 
 
@@ -74,6 +75,27 @@ class _LinearModel(BaseSGDEstimator):
     def _layers(self):
         coef = np.reshape(self.coef_, (-1, self.n_features_in_))
         return [coef.T], [self.intercept_]
+
+    def _has_weights(self):
+        return hasattr(self, "coef_") and hasattr(self, "intercept_")
+
+    def _weights_layout(self):
+        return Layout((self.n_features_in_, self.n_outputs_))
+
+    def _check_weight_shapes(self, layout, action):
+        n_features, n_outputs = layout.layer_units
+        coef_shape = self._public_coef(np.empty((n_outputs, n_features))).shape
+        for name, value, expected in (
+            ("coef_", self.coef_, coef_shape),
+            ("intercept_", self.intercept_, (n_outputs,)),
+        ):
+            if np.shape(value) != expected:
+                raise ValueError(
+                    f"Cannot {action} the weights: {name} has shape "
+                    f"{np.shape(value)}, but {n_features} features and "
+                    f"{n_outputs} output(s) need coef_ of shape {coef_shape} and "
+                    f"intercept_ of shape {(n_outputs,)}."
+                )
 
 
 # The constructor parameters every linear model shares.

@@ -24,6 +24,7 @@ from ._base import BaseSGDEstimator
 from ._classifier import ClassifierGlue
 from ._docstrings import fill_doc
 from ._linear import _stochastic_solver
+from ._networks import Layout
 from ._regressor import RegressorGlue
 
 # The constructor parameters both MLPs share, scikit-learn's first.
@@ -84,8 +85,12 @@ _MLP_DOC = """
 {attrs}
     coefs_ : list of ndarray
         coefs_[i] has shape (units of layer i, units of layer i + 1).
+        Weights assigned here (new arrays, or edited in place) are what
+        ``predict`` uses and what ``partial_fit`` and ``warm_start`` continue
+        from; shapes that do not fit the data are a ``ValueError``.
     intercepts_ : list of ndarray
-        intercepts_[i] has shape (units of layer i + 1,).
+        intercepts_[i] has shape (units of layer i + 1,); assignable as
+        ``coefs_``.
     n_layers_ : int
         Layers, input and output included.
     {{fitted}}
@@ -134,6 +139,38 @@ class _MLPBase(BaseSGDEstimator):
 
     def _layers(self):
         return self.coefs_, self.intercepts_
+
+    def _has_weights(self):
+        return hasattr(self, "coefs_") and hasattr(self, "intercepts_")
+
+    def _weights_layout(self):
+        hidden = [np.shape(c)[-1] if np.ndim(c) else 0 for c in self.coefs_[:-1]]
+        return Layout((self.n_features_in_, *hidden, self.n_outputs_))
+
+    def _check_weight_shapes(self, layout, action):
+        coefs, intercepts = self.coefs_, self.intercepts_
+        needed = (
+            f"layers of {layout.layer_units} units need coefs_ of shapes "
+            f"{layout.shapes} and intercepts_ of shapes "
+            f"{[(units,) for units in layout.layer_units[1:]]}"
+        )
+        if len(coefs) != layout.n_layers or len(intercepts) != layout.n_layers:
+            raise ValueError(
+                f"Cannot {action} the weights: coefs_ has {len(coefs)} and "
+                f"intercepts_ {len(intercepts)} entries, but {needed}."
+            )
+        for i, (coef, intercept, shape) in enumerate(
+            zip(coefs, intercepts, layout.shapes)
+        ):
+            for name, value, expected in (
+                (f"coefs_[{i}]", coef, shape),
+                (f"intercepts_[{i}]", intercept, shape[1:]),
+            ):
+                if np.shape(value) != expected:
+                    raise ValueError(
+                        f"Cannot {action} the weights: {name} has shape "
+                        f"{np.shape(value)}, but {needed}."
+                    )
 
 
 def _set_shared_params(estimator, arguments):

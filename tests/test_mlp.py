@@ -951,3 +951,115 @@ def test_scoring_monitor_inside_a_pipeline():
     for i, row in enumerate(epochs):
         stopped = MLPRegressor(max_iter=i + 1, **params).fit(Xt, y)
         assert row["r2"] == pytest.approx(stopped.score(Xt, y), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# 8. Drop-in fidelity (issue 13)
+# ---------------------------------------------------------------------------
+
+# A learning rate so small that one epoch leaves the weights where it starts
+# (to ~1e-10): what partial_fit / warm_start returns is then its start.
+STILL = dict(solver="sgd", momentum=0.0, learning_rate_init=1e-12, tol=0.0)
+
+
+def _weights_like(est, seed):
+    rng = np.random.default_rng(seed)
+    coefs = [rng.normal(size=c.shape) for c in est.coefs_]
+    intercepts = [rng.normal(size=b.shape) for b in est.intercepts_]
+    return coefs, intercepts
+
+
+@quiet
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+def test_assigned_weights_are_what_predict_uses(name):
+    X, y = _regression()
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    est = getattr(sgdlearn, name)(
+        hidden_layer_sizes=(5,), activation="tanh", max_iter=5, random_state=0
+    )
+    est.fit(X, y)
+    coefs, intercepts = _weights_like(est, 1)
+    est.coefs_, est.intercepts_ = coefs, intercepts  # new lists
+    expected = _forward(est, X, "tanh")
+    if name == "MLPRegressor":
+        assert_allclose(est.predict(X), expected[:, 0])
+    else:
+        assert_allclose(est.predict_proba(X)[:, 1], expit(expected[:, 0]))
+    est.coefs_[1][...] = 0.0  # edited in place
+    est.intercepts_[1][...] = 2.0
+    if name == "MLPRegressor":
+        assert_allclose(est.predict(X), 2.0)
+    else:
+        assert_array_equal(est.predict(X), 1)
+
+
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_training_continues_from_assigned_weights(name, how):
+    X, y = _regression()
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    est = getattr(sgdlearn, name)(
+        hidden_layer_sizes=(5,), max_iter=1, random_state=0, **STILL
+    )
+    est.set_params(warm_start=how == "warm_start")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        coefs, intercepts = _weights_like(est, 1)
+        est.coefs_ = [c.copy() for c in coefs]  # new arrays
+        est.intercepts_[0][...] = intercepts[0]  # and one edited in place
+        est.intercepts_[1] = intercepts[1].copy()
+        est.partial_fit(X, y) if how == "partial_fit" else est.fit(X, y)
+    for got, start in zip(est.coefs_ + est.intercepts_, coefs + intercepts):
+        assert_allclose(got, start, atol=1e-9)
+
+
+def test_partial_fit_of_an_unfitted_model_starts_from_assigned_weights():
+    """As scikit-learn's MLP (and its test_fit): weights set by hand before
+    any fit are the start of partial_fit."""
+    X, y = _regression(n_features=3)
+    est = MLPRegressor(hidden_layer_sizes=(2,), random_state=0, **STILL)
+    start = [np.full((3, 2), 0.1), np.full((2, 1), -0.2)], [np.zeros(2), np.ones(1)]
+    est.coefs_, est.intercepts_ = [c.copy() for c in start[0]], list(start[1])
+    est.partial_fit(X, y)
+    for got, expected in zip(est.coefs_ + est.intercepts_, start[0] + start[1]):
+        assert_allclose(got, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("action", ["partial_fit", "predict"])
+def test_assigned_weights_of_the_wrong_shape_are_a_clear_error(action):
+    X, y = _regression(n_features=4)
+    est = MLPRegressor(hidden_layer_sizes=(3,), random_state=0, **STILL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    before = est.predict(X)
+    est.coefs_[1] = np.zeros((4, 1))
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(4, 1\).*\(3, 1\)"):
+        est.partial_fit(X, y) if action == "partial_fit" else est.predict(X)
+    est.coefs_ = est.coefs_[:1]
+    with pytest.raises(ValueError, match="coefs_ has 1 and intercepts_ 2 entries"):
+        est.partial_fit(X, y) if action == "partial_fit" else est.predict(X)
+    assert before.shape == (X.shape[0],)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_warm_start_with_other_classes_raises_sklearns_error(solver):
+    X, y = _regression()
+    y = np.digitize(y, [-0.5, 0.5])  # classes 0, 1, 2
+    params = dict(hidden_layer_sizes=(4,), max_iter=3, warm_start=True)
+    ours = MLPClassifier(solver=solver, random_state=0, **params)
+    theirs = SK.MLPClassifier(solver=solver, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for est in (ours, theirs):
+            est.fit(X, y).fit(X, 2 - y)  # the same classes: no error
+        for other in (np.minimum(y, 1), np.where(y == 2, 5, y)):
+            messages = []
+            for est in (ours, theirs):
+                with pytest.raises(ValueError, match="warm_start can only") as info:
+                    est.fit(X, other)
+                messages.append(str(info.value))
+            assert messages[0] == messages[1]
