@@ -131,9 +131,11 @@ def divergence_error(epoch, lbfgs=False):
         else "Use a smaller learning_rate_init, or scale the features (for "
         "example with sklearn.preprocessing.StandardScaler)."
     )
+    # scikit-learn's MLP sentence is kept, so that code matching it still works
     return ValueError(
         f"Training diverged at epoch {epoch}: the loss or the parameters became "
-        f"NaN, infinite or exploded. {advice}"
+        "NaN, infinite or exploded. Solver produced non-finite parameter weights. "
+        f"The input data may contain large values and need to be preprocessed. {advice}"
     )
 
 

@@ -1063,3 +1063,25 @@ def test_warm_start_with_other_classes_raises_sklearns_error(solver):
                     est.fit(X, other)
                 messages.append(str(info.value))
             assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_divergence_message_contains_sklearns_sentence(solver):
+    """scikit-learn's test_nonfinite_params: huge features make the weights
+    non-finite; the error keeps sgdlearn's advice and has scikit-learn's
+    sentence, so code matching scikit-learn's message still works."""
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    sklearns = (
+        "Solver produced non-finite parameter weights. The input data may "
+        "contain large values and need to be preprocessed."
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=re.escape(sklearns)) as ours:
+            MLPRegressor(solver=solver, random_state=0).fit(X, y)
+        if solver != "lbfgs":  # scikit-learn's lbfgs returns a model predicting inf
+            with pytest.raises(ValueError, match=re.escape(sklearns)):
+                SK.MLPRegressor(solver=solver, random_state=0).fit(X, y)
+    assert re.search(r"diverged at epoch \d+.*scale the features", str(ours.value))

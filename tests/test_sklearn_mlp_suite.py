@@ -48,7 +48,6 @@ EXPECTED_FAILURES = {
     "test_n_iter_no_change": "reads the private _no_improvement_count",
     "test_n_iter_no_change_inf": "reads the private _no_improvement_count",
     # Not fixed yet (issue 13).
-    "test_nonfinite_params": "the divergence message lacks scikit-learn's sentence",
     "test_early_stopping_stratified": "the message names encoded classes",
     "test_preserve_feature_names[MLPClassifier]": "one class raises",
 }
