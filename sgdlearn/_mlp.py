@@ -274,7 +274,9 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
 
     A softmax output trained on the categorical cross-entropy for several
     classes; one logistic output for two classes; one logistic output per
-    label for multilabel (indicator) targets.
+    label for multilabel (indicator) targets. y with a single class is
+    fitted as scikit-learn's MLP fits it: ``predict`` returns that class, and
+    ``predict_proba`` has two columns (the class and its complement).
 """
         + _MLP_DOC.format(
             first="",
@@ -302,6 +304,7 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
     )
 
     _multilabel = True
+    _fits_one_class = True
     _parameter_constraints = {
         **_MLPBase._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],

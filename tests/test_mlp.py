@@ -1085,3 +1085,38 @@ def test_divergence_message_contains_sklearns_sentence(solver):
             with pytest.raises(ValueError, match=re.escape(sklearns)):
                 SK.MLPRegressor(solver=solver, random_state=0).fit(X, y)
     assert re.search(r"diverged at epoch \d+.*scale the features", str(ours.value))
+
+
+@pytest.mark.parametrize("labels, named", [(["no", "yes"], "['yes']"), ([3, 7], "[7]")])
+def test_stratification_error_names_the_original_labels(labels, named):
+    X = [[1, 2], [2, 3], [3, 4], [4, 5]]
+    y = np.array(labels)[[0, 0, 0, 1]]
+    with pytest.raises(ValueError, match=re.escape(f"too few members are: {named}")):
+        MLPClassifier(early_stopping=True).fit(X, y)
+
+
+@quiet
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_one_class_is_fitted_as_sklearn_does(solver, early_stopping):
+    X, _ = _regression(n=60)
+    y = np.full(60, "only")
+    params = dict(solver=solver, early_stopping=early_stopping, random_state=0)
+    ours = MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, **params).fit(X, y)
+    theirs = SK.MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, **params)
+    theirs.fit(X, y)
+    assert_array_equal(ours.classes_, ["only"])
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.score(X, y) == theirs.score(X, y) == 1.0
+    assert (ours.n_outputs_, ours.out_activation_) == (1, "logistic")
+    proba = ours.predict_proba(X)
+    assert proba.shape == theirs.predict_proba(X).shape == (60, 2)
+    # the class's probability, then its complement, as scikit-learn's
+    assert_allclose(proba[:, 1], expit(_forward(ours, X, "relu")[:, 0]))
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert_allclose(ours.predict_log_proba(X), np.log(proba))
+    if early_stopping and solver != "lbfgs":
+        assert ours.validation_scores_ == theirs.validation_scores_[: ours.n_iter_]
+    streamed = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    streamed.partial_fit(X, y, classes=["only"])
+    assert_array_equal(streamed.predict(X), y)
