@@ -170,26 +170,6 @@ class ClassifierGlue(ClassifierMixin):
             correct = raw.argmax(axis=1) == Y.argmax(axis=1)
         return float(np.average(correct, weights=sample_weight))
 
-    def decision_function(self, X):
-        """Raw scores: the log-odds, or one score per class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One column for two classes, else one per class.
-            For two classes, positive favours ``classes_[1]``.
-        """
-        raw = self._raw_output(X)
-        if raw.shape[1] == 1:
-            return raw[:, 0]
-        if raw.shape[1] == 2 and not self._multilabel_:
-            return raw[:, 1] - raw[:, 0]
-        return raw
-
     def predict(self, X):
         """Predict class labels (an indicator matrix for multilabel models).
 

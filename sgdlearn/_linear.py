@@ -301,6 +301,29 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         """
         return self._classifier_partial_fit(X, y, sample_weight, classes)
 
+    def decision_function(self, X):
+        """Raw scores x·W + b: the log-odds, or one score per class.
+
+        Only the linear classifiers have it, as in scikit-learn (its
+        ``MLPClassifier`` has none, and neither has sgdlearn's).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column for two classes, else one per class.
+            For two classes, positive favours ``classes_[1]``.
+        """
+        raw = self._raw_output(X)
+        if raw.shape[1] == 1:
+            return raw[:, 0]
+        if raw.shape[1] == 2:  # SoftmaxClassifier's two rows
+            return raw[:, 1] - raw[:, 0]
+        return raw
+
 
 @fill_doc
 class SGDLogisticClassifier(_LinearClassifier):

@@ -1120,3 +1120,53 @@ def test_one_class_is_fitted_as_sklearn_does(solver, early_stopping):
     streamed = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
     streamed.partial_fit(X, y, classes=["only"])
     assert_array_equal(streamed.predict(X), y)
+
+
+def test_mlp_classifier_has_no_decision_function_as_sklearns():
+    assert not hasattr(SK.MLPClassifier(), "decision_function")
+    assert not hasattr(MLPClassifier(), "decision_function")
+    X, y = _regression()
+    clf = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0)
+    assert not hasattr(clf.fit(X, y > 0), "decision_function")
+
+
+@quiet
+def test_calibration_calibrates_probabilities_not_logits():
+    """CalibratedClassifierCV prefers decision_function; without one it
+    calibrates predict_proba, as for scikit-learn's MLPClassifier."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    clf.fit(X, y)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(clf), method="isotonic")
+    calibrated.fit(X, y)
+    isotonic = calibrated.calibrated_classifiers_[0].calibrators[0]
+    assert 0.0 <= isotonic.X_min_ <= isotonic.X_max_ <= 1.0
+    assert_allclose(isotonic.X_max_, clf.predict_proba(X)[:, 1].max())
+
+
+@quiet
+def test_decision_boundary_display_shows_probabilities():
+    """DecisionBoundaryDisplay(response_method="auto") plots probabilities in
+    [0, 1], as for scikit-learn's MLPClassifier, not logits."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.inspection import DecisionBoundaryDisplay
+
+    X, y = make_classification(
+        n_samples=200, n_features=2, n_redundant=0, n_informative=2, random_state=0
+    )
+    clf = MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    clf.fit(X, y)
+    display = DecisionBoundaryDisplay.from_estimator(
+        clf, X, response_method="auto", grid_resolution=20
+    )
+    grid = np.c_[display.xx0.ravel(), display.xx1.ravel()]
+    assert_allclose(display.response.ravel(), clf.predict_proba(grid)[:, 1])
+    plt.close("all")
