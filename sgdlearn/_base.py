@@ -325,7 +325,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             converged = train_epochs(objective, state, train, val, config, hooks)
         hooks.close()
         if not converged and not incremental:
-            self._warn_not_converged(config.max_epochs)
+            self._warn_not_converged(config.max_epochs, state.n_iter - first_epoch)
 
         for name, value in attributes(state).items():
             setattr(self, name, value)
@@ -514,7 +514,8 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             verbose=bool(self.verbose),
         )
 
-    def _warn_not_converged(self, max_iter):
+    def _warn_not_converged(self, max_iter, n_iter):
+        """The linear models' own message (the MLPs start with scikit-learn's)."""
         warnings.warn(
             f"{type(self).__name__}: the maximum number of iterations "
             f"(max_iter={max_iter}) was reached and the optimization has not "

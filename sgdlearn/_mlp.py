@@ -13,10 +13,12 @@ is scaled by the training set's total weight, not by each mini-batch's, so
 batches and 'lbfgs'.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -139,6 +141,22 @@ class _MLPBase(BaseSGDEstimator):
 
     def _layers(self):
         return self.coefs_, self.intercepts_
+
+    def _warn_not_converged(self, max_iter, n_iter):
+        """scikit-learn's MLP sentence first, so that filters on it match."""
+        if self.solver == "lbfgs":
+            message = (
+                f"lbfgs failed to converge after {n_iter} iteration(s). Increase "
+                f"max_iter (max_iter={max_iter}) or max_fun (max_fun="
+                f"{self.max_fun}), or scale the features."
+            )
+        else:
+            message = (
+                f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and "
+                "the optimization hasn't converged yet. Increase max_iter, or "
+                "adjust learning_rate_init or tol."
+            )
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
 
     def _has_weights(self):
         return hasattr(self, "coefs_") and hasattr(self, "intercepts_")

@@ -1170,3 +1170,31 @@ def test_decision_boundary_display_shows_probabilities():
     grid = np.c_[display.xx0.ravel(), display.xx1.ravel()]
     assert_allclose(display.response.ravel(), clf.predict_proba(grid)[:, 1])
     plt.close("all")
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+def test_convergence_warning_starts_with_sklearns_sentence(name, solver):
+    X, y = _regression()
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    params = dict(hidden_layer_sizes=(4,), solver=solver, max_iter=3, tol=0.0)
+    sentence = (
+        "lbfgs failed to converge after 3 iteration(s)"
+        if solver == "lbfgs"
+        else "Stochastic Optimizer: Maximum iterations (3) reached and the "
+        "optimization hasn't converged yet."
+    )
+    for module in (SK, sgdlearn):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(module, name)(random_state=0, **params).fit(X, y)
+        messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+        assert len(messages) == 1 and messages[0].startswith(sentence), messages
+        # the filter of scikit-learn's examples silences it
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.filterwarnings(
+                "ignore", message=re.escape(sentence), category=ConvergenceWarning
+            )
+            getattr(module, name)(random_state=0, **params).fit(X, y)
