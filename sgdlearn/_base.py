@@ -539,16 +539,16 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         attributes.update(
             n_iter_=state.n_iter - first_epoch,
             t_=state.t,
-            loss_=state.loss,
-            loss_curve_=list(state.loss_curve),
-            best_loss_=None if stopped_on_validation else state.best_loss,
-            validation_scores_=list(state.validation_scores)
+            loss_=_numpy_float(state.loss),
+            loss_curve_=_numpy_floats(state.loss_curve),
+            best_loss_=None if stopped_on_validation else _numpy_float(state.best_loss),
+            validation_scores_=_numpy_floats(state.validation_scores)
             if has_validation
             else None,
-            best_validation_score_=state.best_validation_score
+            best_validation_score_=_numpy_float(state.best_validation_score)
             if has_validation
             else None,
-            validation_loss_curve_=list(state.validation_loss_curve)
+            validation_loss_curve_=_numpy_floats(state.validation_loss_curve)
             if has_validation
             else None,
         )
@@ -591,6 +591,17 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 stacklevel=2,
             )
         super().__setstate__(state)
+
+
+def _numpy_float(value):
+    """np.float64, as scikit-learn's MLP reports losses and scores (so that
+    ``loss_.round(4)`` works); None stays None."""
+    return None if value is None else np.float64(value)
+
+
+def _numpy_floats(values):
+    """A new list of np.float64 (the curves)."""
+    return [np.float64(value) for value in values]
 
 
 def _checked_weights(sample_weight, X, name="sample_weight"):

@@ -964,3 +964,19 @@ def test_warm_start_with_other_classes_raises_sklearns_error(Estimator):
             est.fit(X, np.minimum(y, 1))
         with pytest.raises(ValueError, match=r"Previously got \[0 1 2\], `y` has "):
             est.fit(X, np.where(y == 2, 7, y))
+
+
+@ignore_convergence
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_losses_and_scores_are_numpy_floats(Estimator, solver):
+    X, y = binary_data()
+    est = Estimator(solver=solver, max_iter=3, random_state=0)
+    for fitted in (est.fit(X, y), est.fit(X, y, X_val=X[:50], y_val=y[:50])):
+        for name in ("loss_", "best_loss_", "best_validation_score_"):
+            value = getattr(fitted, name)
+            assert value is None or type(value) is np.float64, name
+        for name in ("loss_curve_", "validation_scores_", "validation_loss_curve_"):
+            values = getattr(fitted, name) or []
+            assert all(type(v) is np.float64 for v in values), name
+        assert fitted.loss_.round(4) == round(float(fitted.loss_), 4)

@@ -1198,3 +1198,33 @@ def test_convergence_warning_starts_with_sklearns_sentence(name, solver):
                 "ignore", message=re.escape(sentence), category=ConvergenceWarning
             )
             getattr(module, name)(random_state=0, **params).fit(X, y)
+
+
+def _assert_numpy_floats(est):
+    """Losses and scores are NumPy floats, as scikit-learn's MLP gives."""
+    scalars = ["loss_", "best_loss_", "best_validation_score_"]
+    curves = ["loss_curve_", "validation_scores_", "validation_loss_curve_"]
+    for name in scalars:
+        value = getattr(est, name)
+        assert value is None or type(value) is np.float64, (name, type(value))
+    for name in curves:
+        values = getattr(est, name)
+        assert values is None or {type(v) for v in values} == {np.float64}, name
+    assert est.loss_.round(4) == round(float(est.loss_), 4)
+
+
+@quiet
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("params", [{}, {"early_stopping": True}, {"solver": "lbfgs"}])
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+def test_losses_and_scores_are_numpy_floats(name, params, dtype):
+    X, y = _regression()
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    est = getattr(sgdlearn, name)(
+        hidden_layer_sizes=(4,), max_iter=5, random_state=0, **params
+    )
+    _assert_numpy_floats(est.fit(X.astype(dtype), y))
+    _assert_numpy_floats(est.fit(X, y, X_val=X[:20], y_val=y[:20]))
+    if params.get("solver") != "lbfgs" and not params:
+        _assert_numpy_floats(est.partial_fit(X, y))
