@@ -199,6 +199,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         fit ``layout``; ``action`` says what the weights were wanted for."""
         raise NotImplementedError
 
+    def _check_batch_size(self, n_samples):
+        """Warn about a batch_size larger than the training rows (MLPs)."""
+
     def _check_warm_start_targets(self, y, known):
         """Classifiers: a warm-started fit must see the classes fitted before."""
 
@@ -303,6 +306,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             self._start_intercept(state, layout, loss, train.Y, train.sample_weight)
 
         objective = self._make_objective(layout, loss, train.weight_total)
+        self._check_batch_size(train.n_samples)
         config = self._loop_config(train.n_samples, incremental, val is not None)
         first_epoch = state.n_iter
 

@@ -142,6 +142,21 @@ class _MLPBase(BaseSGDEstimator):
     def _layers(self):
         return self.coefs_, self.intercepts_
 
+    def _check_batch_size(self, n_samples):
+        """scikit-learn's MLP warning for an int batch_size beyond the rows."""
+        if (
+            self.solver != "lbfgs"
+            and isinstance(self.batch_size, Integral)
+            and self.batch_size > n_samples
+        ):
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                f"going to be clipped (batch_size={self.batch_size}, "
+                f"{n_samples} training samples).",
+                UserWarning,
+                stacklevel=4,
+            )
+
     def _warn_not_converged(self, max_iter, n_iter):
         """scikit-learn's MLP sentence first, so that filters on it match."""
         if self.solver == "lbfgs":

@@ -437,6 +437,8 @@ def test_partial_fit_streams_of_any_chunk_sizes_stay_finite(data):
     kwargs = {"classes": np.arange(3)} if is_clf(Estimator) else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # the MLPs warn when a chunk is smaller than batch_size, as scikit-learn's
+        warnings.filterwarnings("ignore", "Got `batch_size`", UserWarning)
         for part in np.split(np.arange(n), cuts):
             est.partial_fit(X[part], y[part], **kwargs)
     assert est.t_ == n

@@ -980,3 +980,15 @@ def test_losses_and_scores_are_numpy_floats(Estimator, solver):
             values = getattr(fitted, name) or []
             assert all(type(v) is np.float64 for v in values), name
         assert fitted.loss_.round(4) == round(float(fitted.loss_), 4)
+
+
+@ignore_convergence
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_default_batch_size_beyond_small_data_is_clipped_silently(Estimator):
+    """The linear models' default batch_size (256) exceeds small data sets:
+    unlike the MLPs, they clip it without a warning (documented)."""
+    X, y = binary_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning
+        Estimator(max_iter=2, random_state=0).fit(X[:100], y[:100])

@@ -1228,3 +1228,33 @@ def test_losses_and_scores_are_numpy_floats(name, params, dtype):
     _assert_numpy_floats(est.fit(X, y, X_val=X[:20], y_val=y[:20]))
     if params.get("solver") != "lbfgs" and not params:
         _assert_numpy_floats(est.partial_fit(X, y))
+
+
+@quiet
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+def test_batch_size_beyond_the_samples_warns_as_sklearn(name):
+    X, y = _regression(n=50)
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    message = re.escape(
+        "Got `batch_size` less than 1 or larger than sample size. It is going "
+        "to be clipped"
+    )
+    params = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    for module in (SK, sgdlearn):
+        with pytest.warns(UserWarning, match=message):
+            getattr(module, name)(batch_size=51, **params).fit(X, y)
+    est = getattr(sgdlearn, name)(batch_size=51, **params)
+    with pytest.warns(UserWarning, match=message):
+        est.partial_fit(
+            X, y, **({"classes": [0, 1]} if name == "MLPClassifier" else {})
+        )
+    # the early-stopping hold-out leaves 45 training rows
+    with pytest.warns(UserWarning, match=message):
+        est.set_params(batch_size=46, early_stopping=True).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning
+        est.set_params(batch_size=45).fit(X, y)
+        est.set_params(batch_size="auto", early_stopping=False).fit(X, y)
+        est.set_params(batch_size=500, solver="lbfgs").fit(X, y)  # no batches
