@@ -1122,3 +1122,16 @@ def test_assigned_coef_of_the_wrong_shape_is_a_clear_error():
     est.intercept_ = np.zeros(2)
     with pytest.raises(ValueError, match=r"intercept_ has shape \(2,\).*\(1,\)"):
         est.predict(X)
+
+
+def test_column_vector_y_warns_and_predicts_1d():
+    """As scikit-learn's MLPRegressor and SGDRegressor: a DataConversionWarning,
+    then the model of the 1-D target."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = make_data(60)
+    est = SGDLinearRegressor(solver="lbfgs")
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        est.fit(X, y.reshape(-1, 1))
+    assert est.predict(X).shape == (60,) and est.coef_.shape == (X.shape[1],)
+    assert_array_equal(est.coef_, SGDLinearRegressor(solver="lbfgs").fit(X, y).coef_)

@@ -1258,3 +1258,21 @@ def test_batch_size_beyond_the_samples_warns_as_sklearn(name):
         est.set_params(batch_size=45).fit(X, y)
         est.set_params(batch_size="auto", early_stopping=False).fit(X, y)
         est.set_params(batch_size=500, solver="lbfgs").fit(X, y)  # no batches
+
+
+@quiet
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_column_vector_y_warns_and_predicts_1d_as_sklearn(solver):
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = _regression()
+    params = dict(hidden_layer_sizes=(4,), solver=solver, max_iter=5, random_state=0)
+    for module in (SK, sgdlearn):
+        with pytest.warns(DataConversionWarning, match="column-vector y"):
+            est = module.MLPRegressor(**params).fit(X, y.reshape(-1, 1))
+        assert est.predict(X).shape == (X.shape[0],)
+        assert est.n_outputs_ == 1
+    ours = MLPRegressor(**params)
+    with pytest.warns(DataConversionWarning):
+        ours.fit(X, y.reshape(-1, 1))
+    assert_array_equal(ours.predict(X), MLPRegressor(**params).fit(X, y).predict(X))
