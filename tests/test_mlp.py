@@ -1198,6 +1198,15 @@ def test_convergence_warning_starts_with_sklearns_sentence(name, solver):
                 "ignore", message=re.escape(sentence), category=ConvergenceWarning
             )
             getattr(module, name)(random_state=0, **params).fit(X, y)
+    # a module filter must name sgdlearn (documented in the migration guide)
+    for module, silenced in (("sklearn", False), ("sgdlearn", True)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.filterwarnings(
+                "ignore", category=ConvergenceWarning, module=module
+            )
+            getattr(sgdlearn, name)(random_state=0, **params).fit(X, y)
+        assert silenced != any(w.category is ConvergenceWarning for w in caught)
 
 
 def _assert_numpy_floats(est):
