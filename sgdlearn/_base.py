@@ -190,13 +190,15 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         """Whether the public weight attributes (fitted or assigned) exist."""
         raise NotImplementedError
 
-    def _weights_layout(self):
-        """The Layout the public weights describe (for predict's shape check)."""
+    def _weight_units(self):
+        """Units per layer the public weights describe, input first (for
+        predict's shape check)."""
         raise NotImplementedError
 
-    def _check_weight_shapes(self, layout, action):
+    def _check_weight_shapes(self, layer_units, action):
         """Raise a ValueError naming the public attribute whose shape does not
-        fit ``layout``; ``action`` says what the weights were wanted for."""
+        fit layers of ``layer_units`` units; ``action`` says what the weights
+        were wanted for."""
         raise NotImplementedError
 
     def _check_batch_size(self, n_samples):
@@ -343,7 +345,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _theta_from_weights(self, layout, dtype, action):
         """θ packed from the public weights, after checking their shapes."""
-        self._check_weight_shapes(layout, action)
+        self._check_weight_shapes(layout.layer_units, action)
         coefs, intercepts = self._layers()
         return layout.pack(coefs, intercepts, dtype)
 
@@ -567,7 +569,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             X = validate_data(
                 self, X, reset=False, accept_sparse="csr", dtype=_float_dtypes(X)
             )
-        self._check_weight_shapes(self._weights_layout(), "predict with")
+        self._check_weight_shapes(self._weight_units(), "predict with")
         coefs, intercepts = self._layers()
         return predict_raw(coefs, intercepts, ACTIVATIONS[self._activation_name()], X)
 

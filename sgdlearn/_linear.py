@@ -20,7 +20,6 @@ from sklearn.utils._param_validation import StrOptions
 from ._base import STOCHASTIC_SOLVERS, BaseSGDEstimator
 from ._classifier import ClassifierGlue
 from ._docstrings import fill_doc
-from ._networks import Layout
 from ._regressor import RegressorGlue
 
 
@@ -79,12 +78,15 @@ class _LinearModel(BaseSGDEstimator):
     def _has_weights(self):
         return hasattr(self, "coef_") and hasattr(self, "intercept_")
 
-    def _weights_layout(self):
-        return Layout((self.n_features_in_, self.n_outputs_))
+    def _weight_units(self):
+        return self.n_features_in_, self.n_outputs_
 
-    def _check_weight_shapes(self, layout, action):
-        n_features, n_outputs = layout.layer_units
-        coef_shape = self._public_coef(np.empty((n_outputs, n_features))).shape
+    def _check_weight_shapes(self, layer_units, action):
+        n_features, n_outputs = layer_units
+        # the public shape of a (n_outputs, n_features) coef, without allocating it
+        coef_shape = self._public_coef(
+            np.broadcast_to(np.empty(()), (n_outputs, n_features))
+        ).shape
         for name, value, expected in (
             ("coef_", self.coef_, coef_shape),
             ("intercept_", self.intercept_, (n_outputs,)),

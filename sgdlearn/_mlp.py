@@ -26,7 +26,6 @@ from ._base import BaseSGDEstimator
 from ._classifier import ClassifierGlue
 from ._docstrings import fill_doc
 from ._linear import _stochastic_solver
-from ._networks import Layout
 from ._regressor import RegressorGlue
 
 # The constructor parameters both MLPs share, scikit-learn's first.
@@ -176,25 +175,28 @@ class _MLPBase(BaseSGDEstimator):
     def _has_weights(self):
         return hasattr(self, "coefs_") and hasattr(self, "intercepts_")
 
-    def _weights_layout(self):
+    def _weight_units(self):
         hidden = [np.shape(c)[-1] if np.ndim(c) else 0 for c in self.coefs_[:-1]]
-        return Layout((self.n_features_in_, *hidden, self.n_outputs_))
+        return (self.n_features_in_, *hidden, self.n_outputs_)
 
-    def _check_weight_shapes(self, layout, action):
+    def _check_weight_shapes(self, layer_units, action):
         coefs, intercepts = self.coefs_, self.intercepts_
+        shapes = list(zip(layer_units[:-1], layer_units[1:]))
+        if len(coefs) == len(intercepts) == len(shapes) and all(
+            np.shape(coef) == shape and np.shape(intercept) == shape[1:]
+            for coef, intercept, shape in zip(coefs, intercepts, shapes)
+        ):
+            return
         needed = (
-            f"layers of {layout.layer_units} units need coefs_ of shapes "
-            f"{layout.shapes} and intercepts_ of shapes "
-            f"{[(units,) for units in layout.layer_units[1:]]}"
+            f"layers of {tuple(layer_units)} units need coefs_ of shapes {shapes} "
+            f"and intercepts_ of shapes {[shape[1:] for shape in shapes]}"
         )
-        if len(coefs) != layout.n_layers or len(intercepts) != layout.n_layers:
+        if len(coefs) != len(shapes) or len(intercepts) != len(shapes):
             raise ValueError(
                 f"Cannot {action} the weights: coefs_ has {len(coefs)} and "
                 f"intercepts_ {len(intercepts)} entries, but {needed}."
             )
-        for i, (coef, intercept, shape) in enumerate(
-            zip(coefs, intercepts, layout.shapes)
-        ):
+        for i, (coef, intercept, shape) in enumerate(zip(coefs, intercepts, shapes)):
             for name, value, expected in (
                 (f"coefs_[{i}]", coef, shape),
                 (f"intercepts_[{i}]", intercept, shape[1:]),
