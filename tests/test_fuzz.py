@@ -289,6 +289,8 @@ def assert_finite_model(est, X):
 def fit_quietly(est, X, y, sample_weight=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        # the MLPs warn when batch_size exceeds the rows, as scikit-learn's
+        warnings.filterwarnings("ignore", "Got `batch_size`", UserWarning)
         return est.fit(X, y, sample_weight=sample_weight)
 
 
