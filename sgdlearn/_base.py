@@ -195,6 +195,27 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         """Per-layer (coefs, intercepts) lists from the public attributes."""
         raise NotImplementedError
 
+    def _has_weights(self):
+        """Whether the public weight attributes (fitted or assigned) exist."""
+        raise NotImplementedError
+
+    def _weight_units(self):
+        """Units per layer the public weights describe, input first (for
+        predict's shape check)."""
+        raise NotImplementedError
+
+    def _check_weight_shapes(self, layer_units, action):
+        """Raise a ValueError naming the public attribute whose shape does not
+        fit layers of ``layer_units`` units; ``action`` says what the weights
+        were wanted for."""
+        raise NotImplementedError
+
+    def _check_batch_size(self, n_samples):
+        """Warn about a batch_size larger than the training rows (MLPs)."""
+
+    def _check_warm_start_targets(self, y, known):
+        """Classifiers: a warm-started fit must see the classes fitted before."""
+
     def _fit_intercept(self):
         return True
 
@@ -265,13 +286,18 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
     def _fit_atomic(self, X, y, sample_weight, validation, incremental, classes):
         self._check_solver_options()
-        old_state = getattr(self, "_state", None)
+        # As scikit-learn's MLP: partial_fit and warm_start continue from the
+        # public weights whenever they exist, also when assigned by hand to an
+        # estimator never fitted (then with a fresh optimizer and history).
+        continuing = (incremental or self.warm_start) and self._has_weights()
+        old_state = getattr(self, "_state", None) if continuing else None
         old_state = None if old_state is None else unpack_state(old_state)
-        continuing = old_state is not None and (incremental or self.warm_start)
-        X, y = self._validate_training_data(X, y, old_state if continuing else None)
+        X, y = self._validate_training_data(X, y, old_state)
         solver = self._fit_solver(X.shape[0], incremental)
         sample_weight = _checked_weights(sample_weight, X)
-        known = old_state.encoding if continuing else None
+        known = old_state.encoding if old_state is not None else None
+        if known is not None and not incremental:
+            self._check_warm_start_targets(y, known)
         Y, encoding = self._encode_targets(y, X.dtype, known=known, classes=classes)
         class_factor = self._class_weight_factor(y, encoding, incremental)
         if class_factor is not None:
@@ -287,12 +313,18 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         layout = Layout((X.shape[1], *self._hidden_layer_sizes(), Y.shape[1]))
         loss = self._make_loss(encoding)
         if continuing:
-            state = self._continued_state(old_state, layout, incremental, solver)
+            theta = self._theta_from_weights(layout, X.dtype, "continue from")
+            if old_state is None:
+                state = self._new_state(layout, X.dtype, encoding, solver)
+            else:
+                state = self._continued_state(old_state, layout, incremental, solver)
+            state.continue_from(theta)
         else:
             state = self._new_state(layout, X.dtype, encoding, solver)
             self._start_intercept(state, layout, loss, train.Y, train.sample_weight)
 
         objective = self._make_objective(layout, loss, train.weight_total)
+        self._check_batch_size(train.n_samples)
         config = self._loop_config(train.n_samples, incremental, val is not None)
         first_epoch = state.n_iter
 
@@ -319,7 +351,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 converged = train_epochs(objective, state, train, val, config, hooks)
         hooks.close()
         if not converged and not incremental:
-            self._warn_not_converged(config.max_epochs)
+            self._warn_not_converged(config.max_epochs, state.n_iter - first_epoch)
 
         for name, value in attributes(state).items():
             setattr(self, name, value)
@@ -330,6 +362,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         return self
 
     # -- pieces of fit --------------------------------------------------------
+
+    def _theta_from_weights(self, layout, dtype, action):
+        """θ packed from the public weights, after checking their shapes."""
+        self._check_weight_shapes(layout.layer_units, action)
+        coefs, intercepts = self._layers()
+        return layout.pack(coefs, intercepts, dtype)
 
     def _make_objective(self, layout, loss, weight_total):
         network = Network(
@@ -564,7 +602,8 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         """``batch_size='auto'``: min(200, n), scikit-learn's MLP rule."""
         return min(200, n_samples)
 
-    def _warn_not_converged(self, max_iter):
+    def _warn_not_converged(self, max_iter, n_iter):
+        """The linear models' own message (the MLPs start with scikit-learn's)."""
         warnings.warn(
             f"{type(self).__name__}: the maximum number of iterations "
             f"(max_iter={max_iter}) was reached and the optimization has not "
@@ -591,16 +630,16 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             solver_=solver,
             n_iter_=state.n_iter - first_epoch,
             t_=state.t,
-            loss_=state.loss,
-            loss_curve_=list(state.loss_curve),
-            best_loss_=None if stopped_on_validation else state.best_loss,
-            validation_scores_=list(state.validation_scores)
+            loss_=_numpy_float(state.loss),
+            loss_curve_=_numpy_floats(state.loss_curve),
+            best_loss_=None if stopped_on_validation else _numpy_float(state.best_loss),
+            validation_scores_=_numpy_floats(state.validation_scores)
             if has_validation
             else None,
-            best_validation_score_=state.best_validation_score
+            best_validation_score_=_numpy_float(state.best_validation_score)
             if has_validation
             else None,
-            validation_loss_curve_=list(state.validation_loss_curve)
+            validation_loss_curve_=_numpy_floats(state.validation_loss_curve)
             if has_validation
             else None,
         )
@@ -615,6 +654,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             X = validate_data(
                 self, X, reset=False, accept_sparse="csr", dtype=_float_dtypes(X)
             )
+        self._check_weight_shapes(self._weight_units(), "predict with")
         coefs, intercepts = self._layers()
         units = [X.shape[1], *(np.shape(b)[0] for b in intercepts)]
         with blas_threads_for(X.shape[0], units):
@@ -646,6 +686,17 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 stacklevel=2,
             )
         super().__setstate__(state)
+
+
+def _numpy_float(value):
+    """np.float64, as scikit-learn's MLP reports losses and scores (so that
+    ``loss_.round(4)`` works); None stays None."""
+    return None if value is None else np.float64(value)
+
+
+def _numpy_floats(values):
+    """A new list of np.float64 (the curves)."""
+    return [np.float64(value) for value in values]
 
 
 def _checked_weights(sample_weight, X, name="sample_weight"):

@@ -10,7 +10,11 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from sklearn.utils.validation import column_or_1d
 
 
@@ -31,6 +35,9 @@ class ClassifierGlue(ClassifierMixin):
     _binary_one_column = True
     _multiclass_activation = "softmax"
     _multilabel = False
+    # True: y with a single class is fitted (as scikit-learn's MLP does: one
+    # logistic output trained towards "not the class"); False: ValueError.
+    _fits_one_class = False
 
     def _is_classifier(self):
         return True
@@ -44,6 +51,22 @@ class ClassifierGlue(ClassifierMixin):
                     "the labels of the whole stream, e.g. np.unique(y_all)."
                 )
         return self._partial_fit(X, y, sample_weight, classes=classes)
+
+    def _check_warm_start_targets(self, y, known):
+        """A warm-started fit needs the classes of the fit it continues.
+
+        The same check and message as scikit-learn's MLP (also for a subset
+        of the classes); multilabel mix-ups are left to ``_encode_targets``.
+        """
+        if (type_of_target(y) == "multilabel-indicator") != known["_multilabel_"]:
+            return
+        previous, labels = known["classes_"], unique_labels(y)
+        if set(labels) != set(previous):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {previous}, `y` has "
+                f"{labels}"
+            )
 
     def _encode_targets(self, y, dtype, *, known=None, classes=None):
         check_classification_targets(y)
@@ -70,7 +93,7 @@ class ClassifierGlue(ClassifierMixin):
             encoding = self._encoding(np.arange(y.shape[1]), multilabel=True)
         else:
             labels = np.unique(column_or_1d(y) if classes is None else classes)
-            if labels.size < 2:
+            if labels.size < 2 and not (self._fits_one_class and labels.size):
                 raise ValueError(
                     f"{type(self).__name__} needs samples of at least 2 classes, but "
                     f"the data contains only one class: {labels.tolist()[0]!r}."
@@ -85,7 +108,7 @@ class ClassifierGlue(ClassifierMixin):
     def _encoding(self, classes, multilabel):
         if multilabel:
             activation, n_outputs = "logistic", classes.size
-        elif classes.size == 2 and self._binary_one_column:
+        elif classes.size == 1 or (classes.size == 2 and self._binary_one_column):
             activation, n_outputs = "logistic", 1
         else:
             activation, n_outputs = self._multiclass_activation, classes.size
@@ -139,31 +162,13 @@ class ClassifierGlue(ClassifierMixin):
 
     def _score_raw(self, raw, Y, sample_weight, encoding):
         """Accuracy (exact match for multilabel), weighted by sample_weight."""
-        if Y.shape[1] == 1 or encoding["_multilabel_"]:
+        if encoding["classes_"].size == 1:  # predict always gives the class
+            correct = np.ones(len(Y), dtype=bool)
+        elif Y.shape[1] == 1 or encoding["_multilabel_"]:
             correct = ((raw > 0) == (Y > 0.5)).all(axis=1)
         else:
             correct = raw.argmax(axis=1) == Y.argmax(axis=1)
         return float(np.average(correct, weights=sample_weight))
-
-    def decision_function(self, X):
-        """Raw scores: the log-odds, or one score per class.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            One column for two classes, else one per class.
-            For two classes, positive favours ``classes_[1]``.
-        """
-        raw = self._raw_output(X)
-        if raw.shape[1] == 1:
-            return raw[:, 0]
-        if raw.shape[1] == 2 and not self._multilabel_:
-            return raw[:, 1] - raw[:, 0]
-        return raw
 
     def predict(self, X):
         """Predict class labels (an indicator matrix for multilabel models).
@@ -179,6 +184,8 @@ class ClassifierGlue(ClassifierMixin):
         raw = self._raw_output(X)
         if self._multilabel_:
             return (raw > 0).astype(int)
+        if self.classes_.size == 1:
+            return np.repeat(self.classes_, raw.shape[0])
         index = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
         return self.classes_[index]
 
@@ -192,7 +199,9 @@ class ClassifierGlue(ClassifierMixin):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
-            Columns in the order of ``classes_``.
+            Columns in the order of ``classes_``. A model fitted on a single
+            class gives two columns, as scikit-learn's MLP: that class and
+            its complement.
         """
         raw = self._raw_output(X)
         if raw.shape[1] == 1:
@@ -218,6 +227,9 @@ class ClassifierGlue(ClassifierMixin):
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
+            Columns in the order of ``classes_``. A model fitted on a single
+            class gives two columns, as scikit-learn's MLP: that class's
+            probability and its complement.
         """
         return np.exp(self.predict_log_proba(X))
 
@@ -227,6 +239,8 @@ class ClassifierGlue(ClassifierMixin):
         return tags
 
     def _stratify_labels(self, Y, encoding):
+        """The original labels (so that an error names them as the user does)."""
         if encoding["_multilabel_"]:
             return None
-        return Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)
+        index = Y[:, 0].astype(np.intp) if Y.shape[1] == 1 else Y.argmax(axis=1)
+        return encoding["classes_"][index]

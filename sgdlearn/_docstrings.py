@@ -48,7 +48,10 @@ batch_size : int, 'auto' or 'full', default={batch_size!r}
     is min(200, n_samples) for the MLPs (scikit-learn's rule) and
     min(512, max(1, n_samples // 64)) for the linear models: at least 64
     steps per epoch, so that a small chunk given to ``partial_fit`` still
-    trains, and batches of 512 on large data.
+    trains, and batches of 512 on large data. An int larger than the
+    training rows is clipped to them: the MLPs warn, as scikit-learn's; the
+    linear models, which have no scikit-learn counterpart with a batch
+    size, do so silently.
 learning_rate : {{'constant', 'invscaling', 'adaptive'}}, default='constant'
     Step-size schedule for every first-order solver: 'invscaling' is
     η₀/(t + 1)^power_t with t the samples seen, updated each epoch (so after
@@ -118,18 +121,19 @@ n_iter_ : int
     ``partial_fit``), as in scikit-learn.
 t_ : int
     Training samples seen.
-loss_ : float
-    The objective per sample J/Σs at the end of training.
-loss_curve_ : list of float
+loss_ : numpy.float64
+    The objective per sample J/Σs at the end of training. Losses and scores
+    are NumPy floats, as in scikit-learn's MLP.
+loss_curve_ : list of numpy.float64
     J/Σs per epoch, accumulated over the epoch's batches.
-best_loss_ : float or None
+best_loss_ : numpy.float64 or None
     The lowest ``loss_curve_`` value; None when stopping on validation data.
-validation_scores_ : list of float or None
+validation_scores_ : list of numpy.float64 or None
     Score on the validation data after each epoch (R² or accuracy); None
     without validation data.
-best_validation_score_ : float or None
+best_validation_score_ : numpy.float64 or None
     The best of ``validation_scores_``.
-validation_loss_curve_ : list of float or None
+validation_loss_curve_ : list of numpy.float64 or None
     The objective per sample on the validation data after each epoch (its
     mean weighted loss plus the training penalty per sample).
 n_features_in_ : int

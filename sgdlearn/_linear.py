@@ -84,6 +84,30 @@ class _LinearModel(BaseSGDEstimator):
         coef = np.reshape(self.coef_, (-1, self.n_features_in_))
         return [coef.T], [self.intercept_]
 
+    def _has_weights(self):
+        return hasattr(self, "coef_") and hasattr(self, "intercept_")
+
+    def _weight_units(self):
+        return self.n_features_in_, self.n_outputs_
+
+    def _check_weight_shapes(self, layer_units, action):
+        n_features, n_outputs = layer_units
+        # the public shape of a (n_outputs, n_features) coef, without allocating it
+        coef_shape = self._public_coef(
+            np.broadcast_to(np.empty(()), (n_outputs, n_features))
+        ).shape
+        for name, value, expected in (
+            ("coef_", self.coef_, coef_shape),
+            ("intercept_", self.intercept_, (n_outputs,)),
+        ):
+            if np.shape(value) != expected:
+                raise ValueError(
+                    f"Cannot {action} the weights: {name} has shape "
+                    f"{np.shape(value)}, but {n_features} features and "
+                    f"{n_outputs} output(s) need coef_ of shape {coef_shape} and "
+                    f"intercept_ of shape {(n_outputs,)}."
+                )
+
 
 # The constructor parameters every linear model shares.
 _SHARED_PARAMS = (
@@ -290,6 +314,29 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         self : object
         """
         return self._classifier_partial_fit(X, y, sample_weight, classes)
+
+    def decision_function(self, X):
+        """Raw scores x·W + b: the log-odds, or one score per class.
+
+        Only the linear classifiers have it, as in scikit-learn (its
+        ``MLPClassifier`` has none, and neither has sgdlearn's).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One column for two classes, else one per class.
+            For two classes, positive favours ``classes_[1]``.
+        """
+        raw = self._raw_output(X)
+        if raw.shape[1] == 1:
+            return raw[:, 0]
+        if raw.shape[1] == 2:  # SoftmaxClassifier's two rows
+            return raw[:, 1] - raw[:, 0]
+        return raw
 
 
 @fill_doc

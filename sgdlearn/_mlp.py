@@ -13,10 +13,12 @@ is scaled by the training set's total weight, not by each mini-batch's, so
 batches and 'lbfgs'.
 """
 
+import warnings
 from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -85,8 +87,12 @@ _MLP_DOC = """
 {attrs}
     coefs_ : list of ndarray
         coefs_[i] has shape (units of layer i, units of layer i + 1).
+        Weights assigned here (new arrays, or edited in place) are what
+        ``predict`` uses and what ``partial_fit`` and ``warm_start`` continue
+        from; shapes that do not fit the data are a ``ValueError``.
     intercepts_ : list of ndarray
-        intercepts_[i] has shape (units of layer i + 1,).
+        intercepts_[i] has shape (units of layer i + 1,); assignable as
+        ``coefs_``.
     n_layers_ : int
         Layers, input and output included.
     {{fitted}}
@@ -135,6 +141,72 @@ class _MLPBase(BaseSGDEstimator):
 
     def _layers(self):
         return self.coefs_, self.intercepts_
+
+    def _check_batch_size(self, n_samples):
+        """scikit-learn's MLP warning for an int batch_size beyond the rows."""
+        if (
+            self.solver != "lbfgs"
+            and isinstance(self.batch_size, Integral)
+            and self.batch_size > n_samples
+        ):
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                f"going to be clipped (batch_size={self.batch_size}, "
+                f"{n_samples} training samples).",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def _warn_not_converged(self, max_iter, n_iter):
+        """scikit-learn's MLP sentence first, so that filters on it match."""
+        if self.solver == "lbfgs":
+            message = (
+                f"lbfgs failed to converge after {n_iter} iteration(s). Increase "
+                f"max_iter (max_iter={max_iter}) or max_fun (max_fun="
+                f"{self.max_fun}), or scale the features."
+            )
+        else:
+            message = (
+                f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and "
+                "the optimization hasn't converged yet. Increase max_iter, or "
+                "adjust learning_rate_init or tol."
+            )
+        warnings.warn(message, ConvergenceWarning, stacklevel=4)
+
+    def _has_weights(self):
+        return hasattr(self, "coefs_") and hasattr(self, "intercepts_")
+
+    def _weight_units(self):
+        hidden = [np.shape(c)[-1] if np.ndim(c) else 0 for c in self.coefs_[:-1]]
+        return (self.n_features_in_, *hidden, self.n_outputs_)
+
+    def _check_weight_shapes(self, layer_units, action):
+        coefs, intercepts = self.coefs_, self.intercepts_
+        shapes = list(zip(layer_units[:-1], layer_units[1:]))
+        if len(coefs) == len(intercepts) == len(shapes) and all(
+            np.shape(coef) == shape and np.shape(intercept) == shape[1:]
+            for coef, intercept, shape in zip(coefs, intercepts, shapes)
+        ):
+            return
+        needed = (
+            f"layers of {tuple(layer_units)} units need coefs_ of shapes {shapes} "
+            f"and intercepts_ of shapes {[shape[1:] for shape in shapes]}"
+        )
+        if len(coefs) != len(shapes) or len(intercepts) != len(shapes):
+            raise ValueError(
+                f"Cannot {action} the weights: coefs_ has {len(coefs)} and "
+                f"intercepts_ {len(intercepts)} entries, but {needed}."
+            )
+        for i, (coef, intercept, shape) in enumerate(zip(coefs, intercepts, shapes)):
+            for name, value, expected in (
+                (f"coefs_[{i}]", coef, shape),
+                (f"intercepts_[{i}]", intercept, shape[1:]),
+            ):
+                if np.shape(value) != expected:
+                    raise ValueError(
+                        f"Cannot {action} the weights: {name} has shape "
+                        f"{np.shape(value)}, but {needed}."
+                    )
 
 
 def _set_shared_params(estimator, arguments):
@@ -239,7 +311,9 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
 
     A softmax output trained on the categorical cross-entropy for several
     classes; one logistic output for two classes; one logistic output per
-    label for multilabel (indicator) targets.
+    label for multilabel (indicator) targets. y with a single class is
+    fitted as scikit-learn's MLP fits it: ``predict`` returns that class, and
+    ``predict_proba`` has two columns (the class and its complement).
 """
         + _MLP_DOC.format(
             first="",
@@ -267,6 +341,7 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
     )
 
     _multilabel = True
+    _fits_one_class = True
     _parameter_constraints = {
         **_MLPBase._parameter_constraints,
         "class_weight": [StrOptions({"balanced"}), dict, None],

@@ -21,7 +21,17 @@ def _import_pyplot():
 
 
 def _final_estimator(estimator):
-    """The last step of a Pipeline (the estimator itself otherwise)."""
+    """The model to plot: a fitted search's ``best_estimator_`` (GridSearchCV,
+    RandomizedSearchCV…), then the last step of a Pipeline; the estimator
+    itself otherwise."""
+    if hasattr(estimator, "best_estimator_"):
+        estimator = estimator.best_estimator_
+    elif hasattr(estimator, "cv_results_"):
+        raise ValueError(
+            f"{type(estimator).__name__} was fitted with refit=False: it has no "
+            "best_estimator_ whose loss curve could be plotted. Refit it with "
+            "refit=True, or pass one of its estimators fitted on its own."
+        )
     steps = getattr(estimator, "steps", None)
     if isinstance(steps, list) and steps:
         return steps[-1][1]
@@ -197,8 +207,12 @@ class LossCurveDisplay:
         Parameters
         ----------
         estimator : estimator instance
-            A fitted sgdlearn estimator, or a :class:`~sklearn.pipeline.Pipeline`
-            ending in one. Any estimator with a ``loss_curve_`` works (such
+            A fitted sgdlearn estimator, a :class:`~sklearn.pipeline.Pipeline`
+            ending in one, or a fitted search such as
+            :class:`~sklearn.model_selection.GridSearchCV` or
+            :class:`~sklearn.model_selection.RandomizedSearchCV` (its
+            ``best_estimator_`` is plotted, itself an estimator or a
+            Pipeline). Any estimator with a ``loss_curve_`` works (such
             as scikit-learn's MLPs with a stochastic solver);
             ``validation_loss_curve_`` and ``validation_scores_`` are used
             when present.
@@ -223,6 +237,9 @@ class LossCurveDisplay:
         ------
         sklearn.exceptions.NotFittedError
             If the estimator is not fitted.
+        ValueError
+            If the estimator has no ``loss_curve_``, or is a search fitted
+            with ``refit=False``.
         ImportError
             If matplotlib is not installed.
         """

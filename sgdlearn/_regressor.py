@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
+from sklearn.utils.validation import column_or_1d
 
 from ._losses import LOSS_BY_OUTPUT
 
@@ -13,6 +14,10 @@ class RegressorGlue(RegressorMixin):
     """Mixin for ``BaseSGDEstimator`` regressors with a ``loss`` parameter."""
 
     def _encode_targets(self, y, dtype, *, known=None, classes=None):
+        if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+            # as scikit-learn's MLPRegressor: a DataConversionWarning, then one
+            # output (predict gives shape (n_samples,))
+            y = column_or_1d(y, warn=True)
         Y = np.asarray(y, dtype=dtype)
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
         if known is not None and Y.shape[1] != known["n_outputs_"]:

@@ -63,6 +63,13 @@ class TrainingState:
         if self.average is not None:
             self.average.reset_to(theta)
 
+    def continue_from(self, theta):
+        """Continue from the public weights ``theta``: nothing changes when
+        they are what the state reports; weights assigned by hand become θ
+        (and the start of a new average)."""
+        if not np.array_equal(theta, self.model_theta()):
+            self.restore(theta)
+
 
 # The classes whose instances a TrainingState holds, by name: what
 # ``pack_state`` writes and ``unpack_state`` rebuilds.
@@ -245,9 +252,11 @@ def divergence_error(epoch, lbfgs=False):
         else "Use a smaller learning_rate_init, or scale the features (for "
         "example with sklearn.preprocessing.StandardScaler)."
     )
+    # scikit-learn's MLP sentence is kept, so that code matching it still works
     return ValueError(
         f"Training diverged at epoch {epoch}: the loss or the parameters became "
-        f"NaN, infinite or exploded. {advice}"
+        "NaN, infinite or exploded. Solver produced non-finite parameter weights. "
+        f"The input data may contain large values and need to be preprocessed. {advice}"
     )
 
 

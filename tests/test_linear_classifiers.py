@@ -27,6 +27,7 @@ distances and the real-data accuracies.
 """
 
 import pickle
+import re
 import warnings
 
 import numpy as np
@@ -902,3 +903,92 @@ def test_grid_search_over_alpha(Estimator):
     assert search.best_params_[name] != 1e5
     assert means[-1] < means.max() - 0.2
     assert search.best_estimator_.score(X, y) >= 0.8
+
+
+# -- 12. drop-in fidelity (issue 13) --------------------------------------------
+
+# A learning rate so small that an epoch leaves the weights where it starts.
+STILL = dict(solver="sgd", momentum=0.0, learning_rate_init=1e-12, tol=0.0)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start", "in_place"])
+def test_training_continues_from_assigned_coef(Estimator, how):
+    X, y = multiclass_data()
+    est = Estimator(max_iter=1, warm_start=how == "warm_start", **STILL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        rng = np.random.default_rng(0)
+        coef = rng.normal(size=est.coef_.shape)
+        intercept = rng.normal(size=est.intercept_.shape)
+        if how == "in_place":
+            est.coef_[...] = coef
+            est.intercept_[...] = intercept
+        else:
+            est.coef_, est.intercept_ = coef.copy(), intercept.copy()
+        # predict uses them
+        assert_allclose(est.predict_log_proba(X), expected_log_proba(est, X))
+        est.fit(X, y) if how == "warm_start" else est.partial_fit(X, y)
+    assert_allclose(est.coef_, coef, atol=1e-9)
+    assert_allclose(est.intercept_, intercept, atol=1e-9)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_assigned_coef_of_the_wrong_shape_is_a_clear_error(Estimator):
+    X, y = binary_data()
+    est = Estimator(max_iter=2, **STILL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    est.coef_ = est.coef_[:, :3]
+    message = r"coef_ has shape \(\d, 3\), but 5 features"
+    with pytest.raises(ValueError, match=message):
+        est.partial_fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        est.predict(X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_warm_start_with_other_classes_raises_sklearns_error(Estimator):
+    X, y = multiclass_data()
+    est = Estimator(solver="lbfgs", max_iter=5, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y).fit(X, 2 - y)  # the same classes
+        expected = re.escape(
+            "warm_start can only be used where `y` has the same classes as in "
+            "the previous call to fit. Previously got [0 1 2], `y` has [0 1]"
+        )
+        with pytest.raises(ValueError, match=expected):
+            est.fit(X, np.minimum(y, 1))
+        with pytest.raises(ValueError, match=r"Previously got \[0 1 2\], `y` has "):
+            est.fit(X, np.where(y == 2, 7, y))
+
+
+@ignore_convergence
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_losses_and_scores_are_numpy_floats(Estimator, solver):
+    X, y = binary_data()
+    est = Estimator(solver=solver, max_iter=3, random_state=0)
+    for fitted in (est.fit(X, y), est.fit(X, y, X_val=X[:50], y_val=y[:50])):
+        for name in ("loss_", "best_loss_", "best_validation_score_"):
+            value = getattr(fitted, name)
+            assert value is None or type(value) is np.float64, name
+        for name in ("loss_curve_", "validation_scores_", "validation_loss_curve_"):
+            values = getattr(fitted, name) or []
+            assert all(type(v) is np.float64 for v in values), name
+        assert fitted.loss_.round(4) == round(float(fitted.loss_), 4)
+
+
+@ignore_convergence
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_default_batch_size_beyond_small_data_is_clipped_silently(Estimator):
+    """The linear models' default batch_size (256) exceeds small data sets:
+    unlike the MLPs, they clip it without a warning (documented)."""
+    X, y = binary_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning
+        Estimator(max_iter=2, random_state=0).fit(X[:100], y[:100])

@@ -1108,3 +1108,53 @@ def test_progress_bar_does_not_break_fit():
         est.fit(X, y)
     assert_array_equal(est.coef_, plain.coef_)
     assert est.n_iter_ == 5
+
+
+# -- drop-in fidelity (issue 13) -------------------------------------------------
+
+
+@pytest.mark.parametrize("n_outputs", [1, 2])
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start", "in_place"])
+def test_training_continues_from_assigned_coef(n_outputs, how):
+    X, y = make_data(60, n_outputs=n_outputs)
+    still = dict(solver="sgd", momentum=0.0, learning_rate_init=1e-12, tol=0.0)
+    est = SGDLinearRegressor(max_iter=1, warm_start=how == "warm_start", **still)
+    with pytest.warns(ConvergenceWarning):
+        est.fit(X, y)
+    rng = np.random.default_rng(0)
+    coef = rng.normal(size=est.coef_.shape)
+    intercept = rng.normal(size=est.intercept_.shape)
+    if how == "in_place":
+        est.coef_[...] = coef
+        est.intercept_[...] = intercept
+    else:
+        est.coef_, est.intercept_ = coef.copy(), intercept.copy()
+    assert_allclose(est.predict(X), X @ coef.T + intercept)
+    if how == "warm_start":
+        with pytest.warns(ConvergenceWarning):
+            est.fit(X, y)
+    else:
+        est.partial_fit(X, y)
+    assert_allclose(est.coef_, coef, atol=1e-9)
+    assert_allclose(est.intercept_, intercept, atol=1e-9)
+
+
+def test_assigned_coef_of_the_wrong_shape_is_a_clear_error():
+    X, y = make_data(60)
+    est = SGDLinearRegressor(solver="lbfgs").fit(X, y)
+    est.intercept_ = np.zeros(2)
+    with pytest.raises(ValueError, match=r"intercept_ has shape \(2,\).*\(1,\)"):
+        est.predict(X)
+
+
+def test_column_vector_y_warns_and_predicts_1d():
+    """As scikit-learn's MLPRegressor and SGDRegressor: a DataConversionWarning,
+    then the model of the 1-D target."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = make_data(60)
+    est = SGDLinearRegressor(solver="lbfgs")
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        est.fit(X, y.reshape(-1, 1))
+    assert est.predict(X).shape == (60,) and est.coef_.shape == (X.shape[1],)
+    assert_array_equal(est.coef_, SGDLinearRegressor(solver="lbfgs").fit(X, y).coef_)

@@ -952,3 +952,337 @@ def test_scoring_monitor_inside_a_pipeline():
     for i, row in enumerate(epochs):
         stopped = MLPRegressor(max_iter=i + 1, **params).fit(Xt, y)
         assert row["r2"] == pytest.approx(stopped.score(Xt, y), rel=1e-12)
+
+
+# ---------------------------------------------------------------------------
+# 8. Drop-in fidelity (issue 13)
+# ---------------------------------------------------------------------------
+
+# A learning rate so small that one epoch leaves the weights where it starts
+# (to ~1e-10): what partial_fit / warm_start returns is then its start.
+STILL = dict(solver="sgd", momentum=0.0, learning_rate_init=1e-12, tol=0.0)
+
+
+def _weights_like(est, seed):
+    rng = np.random.default_rng(seed)
+    coefs = [rng.normal(size=c.shape) for c in est.coefs_]
+    intercepts = [rng.normal(size=b.shape) for b in est.intercepts_]
+    return coefs, intercepts
+
+
+@quiet
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+def test_assigned_weights_are_what_predict_uses(name):
+    X, y = _regression()
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    est = getattr(sgdlearn, name)(
+        hidden_layer_sizes=(5,), activation="tanh", max_iter=5, random_state=0
+    )
+    est.fit(X, y)
+    coefs, intercepts = _weights_like(est, 1)
+    est.coefs_, est.intercepts_ = coefs, intercepts  # new lists
+    expected = _forward(est, X, "tanh")
+    if name == "MLPRegressor":
+        assert_allclose(est.predict(X), expected[:, 0])
+    else:
+        assert_allclose(est.predict_proba(X)[:, 1], expit(expected[:, 0]))
+    est.coefs_[1][...] = 0.0  # edited in place
+    est.intercepts_[1][...] = 2.0
+    if name == "MLPRegressor":
+        assert_allclose(est.predict(X), 2.0)
+    else:
+        assert_array_equal(est.predict(X), 1)
+
+
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_training_continues_from_assigned_weights(name, how):
+    X, y = _regression()
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    est = getattr(sgdlearn, name)(
+        hidden_layer_sizes=(5,), max_iter=1, random_state=0, **STILL
+    )
+    est.set_params(warm_start=how == "warm_start")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        coefs, intercepts = _weights_like(est, 1)
+        est.coefs_ = [c.copy() for c in coefs]  # new arrays
+        est.intercepts_[0][...] = intercepts[0]  # and one edited in place
+        est.intercepts_[1] = intercepts[1].copy()
+        est.partial_fit(X, y) if how == "partial_fit" else est.fit(X, y)
+    for got, start in zip(est.coefs_ + est.intercepts_, coefs + intercepts):
+        assert_allclose(got, start, atol=1e-9)
+
+
+def test_partial_fit_of_an_unfitted_model_starts_from_assigned_weights():
+    """As scikit-learn's MLP (and its test_fit): weights set by hand before
+    any fit are the start of partial_fit."""
+    X, y = _regression(n_features=3)
+    est = MLPRegressor(hidden_layer_sizes=(2,), random_state=0, **STILL)
+    start = [np.full((3, 2), 0.1), np.full((2, 1), -0.2)], [np.zeros(2), np.ones(1)]
+    est.coefs_, est.intercepts_ = [c.copy() for c in start[0]], list(start[1])
+    est.partial_fit(X, y)
+    for got, expected in zip(est.coefs_ + est.intercepts_, start[0] + start[1]):
+        assert_allclose(got, expected, atol=1e-9)
+
+
+@pytest.mark.parametrize("action", ["partial_fit", "predict"])
+def test_assigned_weights_of_the_wrong_shape_are_a_clear_error(action):
+    X, y = _regression(n_features=4)
+    est = MLPRegressor(hidden_layer_sizes=(3,), random_state=0, **STILL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+    before = est.predict(X)
+    est.coefs_[1] = np.zeros((4, 1))
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(4, 1\).*\(3, 1\)"):
+        est.partial_fit(X, y) if action == "partial_fit" else est.predict(X)
+    est.coefs_ = est.coefs_[:1]
+    with pytest.raises(ValueError, match="coefs_ has 1 and intercepts_ 2 entries"):
+        est.partial_fit(X, y) if action == "partial_fit" else est.predict(X)
+    assert before.shape == (X.shape[0],)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_warm_start_with_other_classes_raises_sklearns_error(solver):
+    X, y = _regression()
+    y = np.digitize(y, [-0.5, 0.5])  # classes 0, 1, 2
+    params = dict(hidden_layer_sizes=(4,), max_iter=3, warm_start=True)
+    ours = MLPClassifier(solver=solver, random_state=0, **params)
+    theirs = SK.MLPClassifier(solver=solver, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for est in (ours, theirs):
+            est.fit(X, y).fit(X, 2 - y)  # the same classes: no error
+        for other in (np.minimum(y, 1), np.where(y == 2, 5, y)):
+            messages = []
+            for est in (ours, theirs):
+                with pytest.raises(ValueError, match="warm_start can only") as info:
+                    est.fit(X, other)
+                messages.append(str(info.value))
+            assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+def test_divergence_message_contains_sklearns_sentence(solver):
+    """scikit-learn's test_nonfinite_params: huge features make the weights
+    non-finite; the error keeps sgdlearn's advice and has scikit-learn's
+    sentence, so code matching scikit-learn's message still works."""
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    sklearns = (
+        "Solver produced non-finite parameter weights. The input data may "
+        "contain large values and need to be preprocessed."
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError, match=re.escape(sklearns)) as ours:
+            MLPRegressor(solver=solver, random_state=0).fit(X, y)
+        if solver != "lbfgs":  # scikit-learn's lbfgs returns a model predicting inf
+            with pytest.raises(ValueError, match=re.escape(sklearns)):
+                SK.MLPRegressor(solver=solver, random_state=0).fit(X, y)
+    assert re.search(r"diverged at epoch \d+.*scale the features", str(ours.value))
+
+
+@pytest.mark.parametrize("labels, named", [(["no", "yes"], "['yes']"), ([3, 7], "[7]")])
+def test_stratification_error_names_the_original_labels(labels, named):
+    X = [[1, 2], [2, 3], [3, 4], [4, 5]]
+    y = np.array(labels)[[0, 0, 0, 1]]
+    with pytest.raises(ValueError, match=re.escape(f"too few members are: {named}")):
+        MLPClassifier(early_stopping=True).fit(X, y)
+
+
+@quiet
+@pytest.mark.parametrize("early_stopping", [False, True])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_one_class_is_fitted_as_sklearn_does(solver, early_stopping):
+    X, _ = _regression(n=60)
+    y = np.full(60, "only")
+    params = dict(solver=solver, early_stopping=early_stopping, random_state=0)
+    ours = MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, **params).fit(X, y)
+    theirs = SK.MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, **params)
+    theirs.fit(X, y)
+    assert_array_equal(ours.classes_, ["only"])
+    assert_array_equal(ours.predict(X), theirs.predict(X))
+    assert ours.score(X, y) == theirs.score(X, y) == 1.0
+    assert (ours.n_outputs_, ours.out_activation_) == (1, "logistic")
+    proba = ours.predict_proba(X)
+    assert proba.shape == theirs.predict_proba(X).shape == (60, 2)
+    # the class's probability, then its complement, as scikit-learn's
+    assert_allclose(proba[:, 1], expit(_forward(ours, X, "relu")[:, 0]))
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert_allclose(ours.predict_log_proba(X), np.log(proba))
+    if early_stopping and solver != "lbfgs":
+        assert ours.validation_scores_ == theirs.validation_scores_[: ours.n_iter_]
+    streamed = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    streamed.partial_fit(X, y, classes=["only"])
+    assert_array_equal(streamed.predict(X), y)
+
+
+def test_mlp_classifier_has_no_decision_function_as_sklearns():
+    assert not hasattr(SK.MLPClassifier(), "decision_function")
+    assert not hasattr(MLPClassifier(), "decision_function")
+    X, y = _regression()
+    clf = MLPClassifier(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0)
+    assert not hasattr(clf.fit(X, y > 0), "decision_function")
+
+
+@quiet
+def test_calibration_calibrates_probabilities_not_logits():
+    """CalibratedClassifierCV prefers decision_function; without one it
+    calibrates predict_proba, as for scikit-learn's MLPClassifier."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    clf = MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    clf.fit(X, y)
+    calibrated = CalibratedClassifierCV(FrozenEstimator(clf), method="isotonic")
+    calibrated.fit(X, y)
+    isotonic = calibrated.calibrated_classifiers_[0].calibrators[0]
+    assert 0.0 <= isotonic.X_min_ <= isotonic.X_max_ <= 1.0
+    assert_allclose(isotonic.X_max_, clf.predict_proba(X)[:, 1].max())
+
+
+@quiet
+def test_decision_boundary_display_shows_probabilities():
+    """DecisionBoundaryDisplay(response_method="auto") plots probabilities in
+    [0, 1], as for scikit-learn's MLPClassifier, not logits."""
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.inspection import DecisionBoundaryDisplay
+
+    X, y = make_classification(
+        n_samples=200, n_features=2, n_redundant=0, n_informative=2, random_state=0
+    )
+    clf = MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    clf.fit(X, y)
+    display = DecisionBoundaryDisplay.from_estimator(
+        clf, X, response_method="auto", grid_resolution=20
+    )
+    grid = np.c_[display.xx0.ravel(), display.xx1.ravel()]
+    assert_allclose(display.response.ravel(), clf.predict_proba(grid)[:, 1])
+    plt.close("all")
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+def test_convergence_warning_starts_with_sklearns_sentence(name, solver):
+    X, y = _regression()
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    params = dict(hidden_layer_sizes=(4,), solver=solver, max_iter=3, tol=0.0)
+    sentence = (
+        "lbfgs failed to converge after 3 iteration(s)"
+        if solver == "lbfgs"
+        else "Stochastic Optimizer: Maximum iterations (3) reached and the "
+        "optimization hasn't converged yet."
+    )
+    for module in (SK, sgdlearn):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            getattr(module, name)(random_state=0, **params).fit(X, y)
+        messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+        assert len(messages) == 1 and messages[0].startswith(sentence), messages
+        # the filter of scikit-learn's examples silences it
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.filterwarnings(
+                "ignore", message=re.escape(sentence), category=ConvergenceWarning
+            )
+            getattr(module, name)(random_state=0, **params).fit(X, y)
+    # a module filter must name sgdlearn (documented in the migration guide)
+    for module, silenced in (("sklearn", False), ("sgdlearn", True)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warnings.filterwarnings(
+                "ignore", category=ConvergenceWarning, module=module
+            )
+            getattr(sgdlearn, name)(random_state=0, **params).fit(X, y)
+        assert silenced != any(w.category is ConvergenceWarning for w in caught)
+
+
+def _assert_numpy_floats(est):
+    """Losses and scores are NumPy floats, as scikit-learn's MLP gives."""
+    scalars = ["loss_", "best_loss_", "best_validation_score_"]
+    curves = ["loss_curve_", "validation_scores_", "validation_loss_curve_"]
+    for name in scalars:
+        value = getattr(est, name)
+        assert value is None or type(value) is np.float64, (name, type(value))
+    for name in curves:
+        values = getattr(est, name)
+        assert values is None or {type(v) for v in values} == {np.float64}, name
+    assert est.loss_.round(4) == round(float(est.loss_), 4)
+
+
+@quiet
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("params", [{}, {"early_stopping": True}, {"solver": "lbfgs"}])
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+def test_losses_and_scores_are_numpy_floats(name, params, dtype):
+    X, y = _regression()
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    est = getattr(sgdlearn, name)(
+        hidden_layer_sizes=(4,), max_iter=5, random_state=0, **params
+    )
+    _assert_numpy_floats(est.fit(X.astype(dtype), y))
+    _assert_numpy_floats(est.fit(X, y, X_val=X[:20], y_val=y[:20]))
+    if params.get("solver") != "lbfgs" and not params:
+        _assert_numpy_floats(est.partial_fit(X, y))
+
+
+@quiet
+@pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
+def test_batch_size_beyond_the_samples_warns_as_sklearn(name):
+    X, y = _regression(n=50)
+    if name == "MLPClassifier":
+        y = (y > 0).astype(int)
+    message = re.escape(
+        "Got `batch_size` less than 1 or larger than sample size. It is going "
+        "to be clipped"
+    )
+    params = dict(hidden_layer_sizes=(4,), max_iter=2, random_state=0)
+    for module in (SK, sgdlearn):
+        with pytest.warns(UserWarning, match=message):
+            getattr(module, name)(batch_size=51, **params).fit(X, y)
+    est = getattr(sgdlearn, name)(batch_size=51, **params)
+    with pytest.warns(UserWarning, match=message):
+        est.partial_fit(
+            X, y, **({"classes": [0, 1]} if name == "MLPClassifier" else {})
+        )
+    # the early-stopping hold-out leaves 45 training rows
+    with pytest.warns(UserWarning, match=message):
+        est.set_params(batch_size=46, early_stopping=True).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a UserWarning
+        est.set_params(batch_size=45).fit(X, y)
+        est.set_params(batch_size="auto", early_stopping=False).fit(X, y)
+        est.set_params(batch_size=500, solver="lbfgs").fit(X, y)  # no batches
+
+
+@quiet
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_column_vector_y_warns_and_predicts_1d_as_sklearn(solver):
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = _regression()
+    params = dict(hidden_layer_sizes=(4,), solver=solver, max_iter=5, random_state=0)
+    for module in (SK, sgdlearn):
+        with pytest.warns(DataConversionWarning, match="column-vector y"):
+            est = module.MLPRegressor(**params).fit(X, y.reshape(-1, 1))
+        assert est.predict(X).shape == (X.shape[0],)
+        assert est.n_outputs_ == 1
+    ours = MLPRegressor(**params)
+    with pytest.warns(DataConversionWarning):
+        ours.fit(X, y.reshape(-1, 1))
+    assert_array_equal(ours.predict(X), MLPRegressor(**params).fit(X, y).predict(X))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -146,6 +147,36 @@ def test_from_estimator_on_a_pipeline_and_named():
     display = LossCurveDisplay.from_estimator(pipe, name="pipe")
     np.testing.assert_allclose(display.lines_[0].get_ydata(), pipe[-1].loss_curve_)
     assert display.ax_.get_title() == "pipe"
+
+
+@pytest.mark.parametrize("search", ["grid", "randomized"])
+@pytest.mark.parametrize("in_pipeline", [False, True])
+def test_from_estimator_on_a_search_plots_its_best_estimator(search, in_pipeline):
+    X, y = _classification()
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0)
+    prefix = ""
+    if in_pipeline:
+        model, prefix = make_pipeline(StandardScaler(), model), "mlpclassifier__"
+    grid = {f"{prefix}alpha": [1e-4, 10.0]}
+    if search == "grid":
+        searcher = GridSearchCV(model, grid, cv=2)
+    else:
+        searcher = RandomizedSearchCV(model, grid, n_iter=2, cv=2, random_state=0)
+    _fit(searcher, X, y)
+    best = searcher.best_estimator_[-1] if in_pipeline else searcher.best_estimator_
+    display = LossCurveDisplay.from_estimator(searcher)
+    np.testing.assert_allclose(display.lines_[0].get_ydata(), best.loss_curve_)
+    assert display.ax_.get_title() == "MLPClassifier"
+
+
+def test_search_without_best_estimator_is_a_clear_error():
+    X, y = _regression()
+    search = GridSearchCV(SGDLinearRegressor(max_iter=3), {"alpha": [1.0]}, cv=2)
+    with pytest.raises(NotFittedError):
+        LossCurveDisplay.from_estimator(search)
+    _fit(search.set_params(refit=False), X, y)
+    with pytest.raises(ValueError, match="refit=False"):
+        LossCurveDisplay.from_estimator(search)
 
 
 def test_lbfgs_curves_are_per_iteration():
