@@ -429,7 +429,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             val = Dataset(X_val, Y_val, sw_val)
             train = Dataset(X, Y, sample_weight)
         elif self.early_stopping and not incremental and solver != "lbfgs":
-            stratify = self._stratify_labels(Y, encoding)
+            stratify, strata = self._stratify_labels(Y, encoding)
             try:
                 rows_tr, rows_v = train_test_split(
                     np.arange(X.shape[0]),
@@ -440,7 +440,8 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             except ValueError as exc:
                 raise ValueError(
                     f"Cannot hold out validation_fraction={self.validation_fraction} "
-                    f"of {X.shape[0]} samples for early stopping: {exc}. Increase "
+                    f"of {X.shape[0]} samples for early stopping: {exc}{strata}. "
+                    "Increase "
                     "validation_fraction, give more data, or pass X_val and y_val."
                 ) from exc
             if rows_v.size < 2:
@@ -458,8 +459,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         )
 
     def _stratify_labels(self, Y, encoding):
-        """Labels to stratify the early-stopping hold-out by (None: don't)."""
-        return None
+        """Labels to stratify the early-stopping hold-out by (None: don't),
+        and a note on how an error names them."""
+        return None, ""
 
     def _new_rng(self):
         """The fit's own generator, drawn once from ``random_state``."""

@@ -239,8 +239,18 @@ class ClassifierGlue(ClassifierMixin):
         return tags
 
     def _stratify_labels(self, Y, encoding):
-        """The original labels (so that an error names them as the user does)."""
+        """Labels to stratify by, and how an error should name them.
+
+        Several classes: the original labels. Two classes: the binarised
+        target (``y == classes_[1]``), as scikit-learn's MLP stratifies, so
+        that an error names them 'True' and 'False' as scikit-learn's does;
+        the note says which labels those are.
+        """
         if encoding["_multilabel_"]:
-            return None
-        index = Y[:, 0].astype(np.intp) if Y.shape[1] == 1 else Y.argmax(axis=1)
-        return encoding["classes_"][index]
+            return None, ""
+        classes = encoding["classes_"]
+        if Y.shape[1] == 1:
+            positive, negative = classes[-1:].tolist() + classes[:1].tolist()
+            note = f" ('True' is the class {positive!r}, 'False' {negative!r})"
+            return Y[:, 0].astype(bool).astype(str), note
+        return classes[Y.argmax(axis=1)], ""

@@ -1088,10 +1088,25 @@ def test_divergence_message_contains_sklearns_sentence(solver):
     assert re.search(r"diverged at epoch \d+.*scale the features", str(ours.value))
 
 
-@pytest.mark.parametrize("labels, named", [(["no", "yes"], "['yes']"), ([3, 7], "[7]")])
-def test_stratification_error_names_the_original_labels(labels, named):
+@pytest.mark.parametrize("labels", [["no", "yes"], [3, 7]])
+def test_stratification_error_of_two_classes_is_scikit_learns(labels):
+    """Two classes: scikit-learn's message, which names the binarised target
+    'True', and a note that says which label that is."""
     X = [[1, 2], [2, 3], [3, 4], [4, 5]]
     y = np.array(labels)[[0, 0, 0, 1]]
+    with pytest.raises(ValueError, match=r"too few members are: \['True'\]") as error:
+        MLPClassifier(early_stopping=True).fit(X, y)
+    assert f"'True' is the class {labels[1]!r}" in str(error.value)
+    with pytest.raises(ValueError, match=r"too few members are: \['True'\]"):
+        SK.MLPClassifier(early_stopping=True).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "labels, named", [(["a", "b", "c"], "['c']"), ([3, 7, 9], "[9]")]
+)
+def test_stratification_error_of_several_classes_names_the_labels(labels, named):
+    X = np.arange(14.0).reshape(7, 2)
+    y = np.array(labels)[[0, 0, 0, 1, 1, 1, 2]]
     with pytest.raises(ValueError, match=re.escape(f"too few members are: {named}")):
         MLPClassifier(early_stopping=True).fit(X, y)
 

@@ -40,10 +40,6 @@ EXPECTED_FAILURES = {
     # log(predict_proba): it separates probabilities that round to 1.0, so
     # its argmax differs from predict_proba's where those tie.
     "test_predict_proba_multilabel": "predict_log_proba from the raw scores",
-    # The early-stopping hold-out cannot be stratified: sgdlearn's error names
-    # the classes by their labels (y = [0, 0, 0, 1] gives "[1]"), scikit-learn's
-    # by its binarised targets, whatever the labels ("['True']").
-    "test_early_stopping_stratified": "the message names the label, not 'True'",
     # Private attributes of scikit-learn's implementation, which sgdlearn's
     # training state does not have.
     "test_gradient": "reads the private _loss_grad_lbfgs",
