@@ -987,6 +987,22 @@ def test_a_last_epoch_that_blows_up_is_caught(Estimator, X, y):
         assert_finite_model(est, X)
 
 
+@pytest.mark.parametrize("validation", ["hold-out", "X_val"])
+def test_validation_predictions_that_overflow_raise_the_divergence_error(validation):
+    """Found by the long fuzz profile (issue 12): one SGD step on X = y = 1e30
+    takes the Poisson raw outputs to ~1e87, finite, but their predictions
+    exp(z) overflow. Scoring them must not reach scikit-learn's r2_score
+    ("Input contains infinity"): the fit raises the divergence error."""
+    X, y = np.full((11, 1), 1e30), np.full(11, 1e30)
+    est = SGDLinearRegressor(
+        loss="poisson", solver="sgd", max_iter=1, early_stopping=True
+    )
+    fit_params = {"X_val": X[:3], "y_val": y[:3]} if validation == "X_val" else {}
+    with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
+        est.fit(X, y, **fit_params)
+    assert not hasattr(est, "n_iter_")
+
+
 @pytest.mark.parametrize("Estimator", ALL)
 def test_lbfgs_ignores_learning_rate_and_decreases_the_loss(Estimator):
     """L-BFGS has no learning rate: a huge one on unscaled data changes
