@@ -20,7 +20,8 @@ class RegressorGlue(RegressorMixin):
                 f"y has {Y.shape[1]} outputs but the model was fitted with "
                 f"{known['n_outputs_']}."
             )
-        if self.loss == "poisson" and (Y < 0).any():
+        # y as given: float32 would round a tiny negative target to -0.0
+        if self.loss == "poisson" and (np.asarray(y) < 0).any():
             raise ValueError(
                 "loss='poisson' requires non-negative y (counts or rates); y has "
                 "negative values. Use loss='squared_error' for signed targets."

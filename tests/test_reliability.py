@@ -551,6 +551,29 @@ BAD_INPUTS = [
         "poisson",
     ),
     (
+        # found by the long fuzz profile (issue 12): float32 rounds -1e-73 to
+        # -0.0, so a check of the converted targets let it through
+        "tiny_negative_y_poisson_float32",
+        lambda E: make(E, loss="poisson").fit(
+            X0.astype(np.float32), np.where(np.arange(30) == 3, -1e-73, 1.0)
+        ),
+        REGRESSORS,
+        BAD,
+        "poisson.*negative|negative.*poisson",
+    ),
+    (
+        "tiny_negative_y_val_poisson_float32",
+        lambda E: make(E, loss="poisson").fit(
+            X0.astype(np.float32),
+            np.abs(Y_REG),
+            X_val=X0.astype(np.float32),
+            y_val=np.where(np.arange(30) == 3, -1e-73, 1.0),
+        ),
+        REGRESSORS,
+        BAD,
+        "poisson.*negative|negative.*poisson",
+    ),
+    (
         "invalid_solver",
         lambda E: make(E, solver="newton").fit(X0, _y(E)),
         ALL,
