@@ -390,6 +390,14 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 )
             train = Dataset(X, Y, sample_weight).take(np.sort(rows_tr))
             val = Dataset(X, Y, sample_weight).take(np.sort(rows_v))
+            for part, rows in (("training", train), ("validation", val)):
+                if not rows.weight_total > 0:
+                    raise ValueError(
+                        f"The sample weights of the {part} rows sum to zero "
+                        "after holding out validation_fraction="
+                        f"{self.validation_fraction} for early stopping. Give "
+                        "weight to more samples, or pass X_val and y_val."
+                    )
         else:
             return Dataset(X, Y, sample_weight), None
         return train, Validation(

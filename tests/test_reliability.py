@@ -849,6 +849,25 @@ def test_bad_input_raises_a_clear_error(Estimator, action, errors, match):
 
 
 @pytest.mark.parametrize("Estimator", ALL)
+def test_a_hold_out_without_weight_raises_a_clear_error(Estimator):
+    """Found by the long fuzz profile (issue 12): with weight on one row
+    only, the early-stopping hold-out leaves the training rows or the
+    validation rows without weight, and fit divided by their sum (a
+    ZeroDivisionError). Each row in turn: both cases, each a ValueError."""
+    parts = set()
+    for row in range(len(X0)):
+        sample_weight = np.zeros(len(X0))
+        sample_weight[row] = 1.0
+        est = make(Estimator, early_stopping=True)
+        match = "rows sum to zero.*early stopping"
+        with pytest.raises(ValueError, match=match) as info:
+            est.fit(X0, _y(Estimator), sample_weight=sample_weight)
+        parts.add(re.search("(training|validation) rows", str(info.value))[1])
+        assert not hasattr(est, "n_iter_")
+    assert parts == {"training", "validation"}
+
+
+@pytest.mark.parametrize("Estimator", ALL)
 def test_invalid_parameter_error_is_a_value_error(Estimator):
     assert issubclass(InvalidParameterError, ValueError)
     with pytest.raises(ValueError, match="solver"):
