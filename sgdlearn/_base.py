@@ -572,13 +572,22 @@ def _checked_weights(sample_weight, X, name="sample_weight"):
     if sample_weight is None:
         return None
     try:
+        # checked as given: float32 would round tiny weights to zero first
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
     except ValueError as exc:
         if name == "sample_weight":
             raise
         raise ValueError(str(exc).replace("sample_weight", name)) from exc
+    sample_weight = sample_weight.astype(X.dtype, copy=False)
+    if not sample_weight.any():
+        raise ValueError(
+            f"{name} has positive values, but all of them round to zero in "
+            f"{X.dtype.name}, the dtype X is trained in. Scale {name} up (and "
+            "alpha by the same factor: the objective is the same), or pass X "
+            "as float64."
+        )
     return None if np.all(sample_weight == 1) else sample_weight
 
 

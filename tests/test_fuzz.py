@@ -238,9 +238,15 @@ def targets(draw, Estimator, estimator, n_rows, valid=False):
     return y, problem
 
 
+def training_dtype(X):
+    """The dtype X is trained in: float32 of either byte order stays float32."""
+    return np.float32 if X.dtype.kind == "f" and X.dtype.itemsize == 4 else np.float64
+
+
 @st.composite
-def sample_weights(draw, n_rows):
-    """(sample_weight or None, problem)."""
+def sample_weights(draw, n_rows, dtype=np.float64):
+    """(sample_weight or None, problem); ``dtype`` is the training dtype, in
+    which tiny positive weights may round to zero."""
     kind = draw(st.sampled_from(["none", "none", "random", "zeros", "negative"]))
     if kind == "none":
         return None, None
@@ -250,7 +256,7 @@ def sample_weights(draw, n_rows):
     if kind == "negative":
         weights[draw(st.integers(0, n_rows - 1))] = -1.0
         return weights, "[Nn]egative"
-    if not weights.sum() > 0:
+    if not weights.astype(dtype).sum() > 0:
         return weights, "zero|sum"
     return weights, None
 
@@ -307,7 +313,9 @@ def test_fit_succeeds_with_a_finite_model_or_raises_a_clear_error(data, memmap_d
     X = with_layout(X_values, layout, memmap_dir)
     n_rows = X.shape[0]
     y, y_problem = data.draw(targets(Estimator, est, n_rows), label="y")
-    sample_weight, w_problem = data.draw(sample_weights(n_rows), label="sample_weight")
+    sample_weight, w_problem = data.draw(
+        sample_weights(n_rows, training_dtype(X)), label="sample_weight"
+    )
     problems = list(problems)
     if bad is not None:
         problems.append("NaN" if np.isnan(bad) else "infinity")

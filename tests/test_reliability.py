@@ -405,6 +405,30 @@ BAD_INPUTS = [
         "non-zero|zero",
     ),
     (
+        # found by the long fuzz profile (issue 12): positive weights that
+        # float32 rounds to zero got the message of all-zero weights
+        "sample_weights_zero_in_float32",
+        lambda E: make(E).fit(
+            X0.astype(np.float32), _y(E), sample_weight=np.full(30, 1e-47)
+        ),
+        ALL,
+        BAD,
+        "sample_weight.*round to zero in float32",
+    ),
+    (
+        "sample_weight_val_zero_in_float32",
+        lambda E: make(E).fit(
+            X0.astype(np.float32),
+            _y(E),
+            X_val=X0.astype(np.float32),
+            y_val=_y(E),
+            sample_weight_val=np.full(30, 1e-47),
+        ),
+        ALL,
+        BAD,
+        "sample_weight_val.*round to zero in float32",
+    ),
+    (
         "predict_wrong_features",
         lambda E: _fitted(E).predict(X0[:, :2]),
         ALL,
