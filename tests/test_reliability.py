@@ -1610,6 +1610,33 @@ def test_a_thousand_classes(Estimator):
     assert stream.predict_proba(X[:5]).shape == (5, n_classes)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("Estimator", CLASSIFIERS)
+def test_probabilities_of_huge_tied_scores_sum_to_one(Estimator, dtype):
+    """Found by the long fuzz profile (issue 12): two classes tied at a score
+    of 1e298 (a model refitted on a row of 1e300) got probability 1 each, as
+    the log 2 of their normaliser vanished next to 1e298. The model is set
+    so that x = e₀ gets those scores; one-vs-rest is tied at the bottom (its
+    sigmoids normalised). Either way the probabilities are ½, ½, 0."""
+    huge = 1e298 if dtype == np.float64 else 1e36
+    scores = np.array([huge, huge, -huge])
+    if Estimator is SGDLogisticClassifier:
+        scores = np.array([-huge, -huge, -2 * huge])
+    mlp = {"activation": "identity", "hidden_layer_sizes": (1,)}
+    est = make(Estimator, **(mlp if Estimator in MLPS else {}))
+    est.fit(X0.astype(dtype), Y_CLF)
+    if Estimator in MLPS:
+        est.coefs_ = [np.eye(3, 1, dtype=dtype), scores[None].astype(dtype)]
+        est.intercepts_ = [np.zeros(1, dtype), np.zeros(3, dtype)]
+    else:
+        est.coef_ = np.zeros((3, 3), dtype)
+        est.coef_[:, 0] = scores
+        est.intercept_ = np.zeros(3, dtype)
+    x = np.eye(1, 3, dtype=dtype)
+    assert_allclose(est.predict_proba(x), [[0.5, 0.5, 0.0]])
+    assert_allclose(est.predict_log_proba(x)[0, :2], [-np.log(2)] * 2, rtol=1e-6)
+
+
 @pytest.mark.parametrize("Estimator", CLASSIFIERS)
 def test_extreme_imbalance(Estimator):
     """10 positives among 10,000 rows: it fits; balanced class weights make
