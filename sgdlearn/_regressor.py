@@ -32,9 +32,16 @@ class RegressorGlue(RegressorMixin):
         }
 
     def _score_raw(self, raw, Y, sample_weight, encoding):
-        """R² of the predictions (uniform average over outputs)."""
+        """R² of the predictions (uniform average over outputs), in float64:
+        the squares of float32 targets beyond ~1e19 overflow, and R² = NaN."""
         prediction = LOSS_BY_OUTPUT[OUT_ACTIVATION[self.loss]]().inverse_link(raw)
-        return float(r2_score(Y, prediction, sample_weight=sample_weight))
+        return float(
+            r2_score(
+                Y.astype(np.float64, copy=False),
+                prediction.astype(np.float64, copy=False),
+                sample_weight=sample_weight,
+            )
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

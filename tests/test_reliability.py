@@ -1637,6 +1637,19 @@ def test_probabilities_of_huge_tied_scores_sum_to_one(Estimator, dtype):
     assert_allclose(est.predict_log_proba(x)[0, :2], [-np.log(2)] * 2, rtol=1e-6)
 
 
+@pytest.mark.parametrize("Estimator", REGRESSORS)
+def test_validation_r2_of_float32_targets_near_1e30_is_finite(Estimator):
+    """Found by the validation-path fuzz test (issue 12): R² of float32
+    targets near 1e30 was computed in float32, whose squares overflow, so
+    every validation score was NaN and early stopping never saw an
+    improvement. It is the R² that score() gives."""
+    X = X0.astype(np.float32)
+    y = np.abs(Y_REG) * 1e30
+    est = make(Estimator, loss="poisson").fit(X, y, X_val=X, y_val=y)
+    assert np.all(np.isfinite(est.validation_scores_))
+    assert_allclose(est.validation_scores_[-1], est.score(X, y), rtol=1e-5)
+
+
 @pytest.mark.parametrize("Estimator", CLASSIFIERS)
 def test_extreme_imbalance(Estimator):
     """10 positives among 10,000 rows: it fits; balanced class weights make
