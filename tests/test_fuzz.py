@@ -97,6 +97,7 @@ def estimators(draw, Estimator=None):
         "alpha": draw(st.sampled_from([0.0, 1e-4, 0.5])),
         "dropout": draw(st.sampled_from([0.0, 0.0, 0.3])),
         "early_stopping": draw(st.booleans()),
+        "validation_fraction": draw(st.sampled_from([0.1, 0.3, 0.5])),
         "learning_rate": draw(st.sampled_from(["constant", "invscaling", "adaptive"])),
         "max_iter": draw(st.integers(1, 4)),
         "random_state": draw(st.integers(0, 2**16)),
@@ -289,10 +290,10 @@ def assert_finite_model(est, X):
         assert np.all(np.isfinite(prediction)), "non-finite predictions"
 
 
-def fit_quietly(est, X, y, sample_weight=None):
+def fit_quietly(est, X, y, sample_weight=None, **fit_params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(X, y, sample_weight=sample_weight)
+        return est.fit(X, y, sample_weight=sample_weight, **fit_params)
 
 
 def expected_error(problems):
@@ -338,6 +339,47 @@ def test_fit_succeeds_with_a_finite_model_or_raises_a_clear_error(data, memmap_d
     if X.dtype.isnative:  # big-endian float32: see test_reliability
         expected_dtype = np.float32 if X.dtype == np.float32 else np.float64
         assert all(p.dtype == expected_dtype for p in parameters(est))
+    assert_finite_model(est, X)
+
+
+@given(data=st.data())
+def test_validation_on_clean_data_of_any_scale_is_finite_or_raises(data, memmap_dir):
+    """The validation path on clean data of any scale: a hold-out (early
+    stopping, any validation_fraction) or a given X_val. Scores are taken of
+    the predictions, through the link (exp for Poisson), which can overflow
+    where the raw outputs do not, and a hold-out can take all the weight
+    (issue 12). Fit either records validation scores (not NaN) and finite
+    validation losses or raises a documented run-time error. The first test
+    reaches this path in a fraction of its examples; this one in all."""
+    est, problems = data.draw(estimators(), label="estimator")
+    assume(not problems)
+    X_values, regime, bad = data.draw(matrices(), label="X")
+    assume(bad is None and X_values.shape[0] >= 2)
+    layout = data.draw(st.sampled_from(LAYOUTS), label="layout")
+    X = with_layout(X_values, layout, memmap_dir)
+    n_rows = X.shape[0]
+    y, _ = data.draw(targets(type(est), est, n_rows, valid=True), label="y")
+    sample_weight, w_problem = data.draw(
+        sample_weights(n_rows, training_dtype(X)), label="sample_weight"
+    )
+    if w_problem:
+        sample_weight = None
+    given = data.draw(st.booleans(), label="X_val given")
+    fit_params = {"X_val": X, "y_val": y} if given else {}
+    if not given:
+        est.set_params(early_stopping=True)
+    note(f"{est!r} on {X.dtype} {layout} X {X.shape} ({regime}), X_val given: {given}")
+
+    try:
+        fit_quietly(est, X, y, sample_weight, **fit_params)
+    except ValueError as exc:
+        assert re.search(RUNTIME_ERRORS, str(exc)), str(exc)
+        assert not hasattr(est, "n_iter_"), "a failed fit left fitted attributes"
+        return
+    if est.validation_scores_ is not None:  # lbfgs does not stop early
+        # R² may be −inf (targets whose variance underflows), never NaN
+        assert not np.isnan(est.validation_scores_).any()
+        assert np.all(np.isfinite(est.validation_loss_curve_))
     assert_finite_model(est, X)
 
 
