@@ -452,6 +452,14 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
                 )
             train = Dataset(X, Y, sample_weight).take(np.sort(rows_tr))
             val = Dataset(X, Y, sample_weight).take(np.sort(rows_v))
+            for part, rows in (("training", train), ("validation", val)):
+                if not rows.weight_total > 0:
+                    raise ValueError(
+                        f"The sample weights of the {part} rows sum to zero "
+                        "after holding out validation_fraction="
+                        f"{self.validation_fraction} for early stopping. Give "
+                        "weight to more samples, or pass X_val and y_val."
+                    )
         else:
             return Dataset(X, Y, sample_weight), None
         return train, Validation(
@@ -706,13 +714,22 @@ def _checked_weights(sample_weight, X, name="sample_weight"):
     if sample_weight is None:
         return None
     try:
+        # checked as given: float32 would round tiny weights to zero first
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
     except ValueError as exc:
         if name == "sample_weight":
             raise
         raise ValueError(str(exc).replace("sample_weight", name)) from exc
+    sample_weight = sample_weight.astype(X.dtype, copy=False)
+    if not sample_weight.any():
+        raise ValueError(
+            f"{name} has positive values, but all of them round to zero in "
+            f"{X.dtype.name}, the dtype X is trained in. Scale {name} up (and "
+            "alpha by the same factor: the objective is the same), or pass X "
+            "as float64."
+        )
     return None if np.all(sample_weight == 1) else sample_weight
 
 

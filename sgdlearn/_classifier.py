@@ -3,11 +3,11 @@
 Labels of any type are encoded against ``classes_``: one 0/1 column for a
 binary model with a single logistic output, one-hot columns otherwise, the
 indicator matrix itself for multilabel targets. Probabilities come from the
-raw scores in log space (``logaddexp`` / ``logsumexp``).
+raw scores in log space (``logaddexp`` / ``log_softmax``).
 """
 
 import numpy as np
-from scipy.special import logsumexp
+from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import (
@@ -207,11 +207,13 @@ class ClassifierGlue(ClassifierMixin):
         if raw.shape[1] == 1:
             return np.hstack([log_sigmoid(-raw), log_sigmoid(raw)])
         if self.out_activation_ == "softmax":
-            return raw - logsumexp(raw, axis=1, keepdims=True)
+            # log_softmax subtracts each row's maximum before the log of the
+            # sum: raw − logsumexp(raw) would lose the log 2 of a tie at 1e298
+            return log_softmax(raw, axis=1)
         log_p = log_sigmoid(raw)
         if self._multilabel_:
             return log_p
-        return log_p - logsumexp(log_p, axis=1, keepdims=True)
+        return log_softmax(log_p, axis=1)  # log of the normalised sigmoids
 
     def predict_proba(self, X):
         """Class probabilities.

@@ -25,7 +25,8 @@ class RegressorGlue(RegressorMixin):
                 f"y has {Y.shape[1]} outputs but the model was fitted with "
                 f"{known['n_outputs_']}."
             )
-        if self.loss == "poisson" and (Y < 0).any():
+        # y as given: float32 would round a tiny negative target to -0.0
+        if self.loss == "poisson" and (np.asarray(y) < 0).any():
             raise ValueError(
                 "loss='poisson' requires non-negative y (counts or rates); y has "
                 "negative values. Use loss='squared_error' for signed targets."
@@ -36,9 +37,16 @@ class RegressorGlue(RegressorMixin):
         }
 
     def _score_raw(self, raw, Y, sample_weight, encoding):
-        """R² of the predictions (uniform average over outputs)."""
+        """R² of the predictions (uniform average over outputs), in float64:
+        the squares of float32 targets beyond ~1e19 overflow, and R² = NaN."""
         prediction = LOSS_BY_OUTPUT[OUT_ACTIVATION[self.loss]]().inverse_link(raw)
-        return float(r2_score(Y, prediction, sample_weight=sample_weight))
+        return float(
+            r2_score(
+                Y.astype(np.float64, copy=False),
+                prediction.astype(np.float64, copy=False),
+                sample_weight=sample_weight,
+            )
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

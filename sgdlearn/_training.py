@@ -276,13 +276,18 @@ def check_final(objective, params, state, train, lbfgs=False):
 
 
 def _validate(objective, params, val, epoch):
-    """(score, mean validation loss + penalty per sample) at the current θ."""
+    """(score, mean validation loss + penalty per sample) at the current θ.
+
+    Finite raw outputs can still overflow through the link (ŷ = exp(z)), and
+    a score of infinite predictions is meaningless: an infinite validation
+    loss is the divergence error, checked before scoring.
+    """
     raw = objective.predict_raw(params, val.data.X)
-    if not np.isfinite(raw).all():
+    # mean_loss overwrites its input; the score needs the raw outputs
+    loss = objective.mean_loss(raw.copy(), val.data.Y, val.data.sample_weight)
+    if not (np.isfinite(raw).all() and np.isfinite(loss)):
         raise divergence_error(epoch)
-    score = val.score(raw)
-    loss = objective.mean_loss(raw, val.data.Y, val.data.sample_weight)
-    return score, loss + objective.penalty_per_sample(params)
+    return val.score(raw), loss + objective.penalty_per_sample(params)
 
 
 @dataclass(frozen=True)

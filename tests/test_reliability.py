@@ -414,6 +414,30 @@ BAD_INPUTS = [
         "non-zero|zero",
     ),
     (
+        # found by the long fuzz profile (issue 12): positive weights that
+        # float32 rounds to zero got the message of all-zero weights
+        "sample_weights_zero_in_float32",
+        lambda E: make(E).fit(
+            X0.astype(np.float32), _y(E), sample_weight=np.full(30, 1e-47)
+        ),
+        ALL,
+        BAD,
+        "sample_weight.*round to zero in float32",
+    ),
+    (
+        "sample_weight_val_zero_in_float32",
+        lambda E: make(E).fit(
+            X0.astype(np.float32),
+            _y(E),
+            X_val=X0.astype(np.float32),
+            y_val=_y(E),
+            sample_weight_val=np.full(30, 1e-47),
+        ),
+        ALL,
+        BAD,
+        "sample_weight_val.*round to zero in float32",
+    ),
+    (
         "predict_wrong_features",
         lambda E: _fitted(E).predict(X0[:, :2]),
         ALL,
@@ -558,6 +582,29 @@ BAD_INPUTS = [
         REGRESSORS,
         BAD,
         "poisson",
+    ),
+    (
+        # found by the long fuzz profile (issue 12): float32 rounds -1e-73 to
+        # -0.0, so a check of the converted targets let it through
+        "tiny_negative_y_poisson_float32",
+        lambda E: make(E, loss="poisson").fit(
+            X0.astype(np.float32), np.where(np.arange(30) == 3, -1e-73, 1.0)
+        ),
+        REGRESSORS,
+        BAD,
+        "poisson.*negative|negative.*poisson",
+    ),
+    (
+        "tiny_negative_y_val_poisson_float32",
+        lambda E: make(E, loss="poisson").fit(
+            X0.astype(np.float32),
+            np.abs(Y_REG),
+            X_val=X0.astype(np.float32),
+            y_val=np.where(np.arange(30) == 3, -1e-73, 1.0),
+        ),
+        REGRESSORS,
+        BAD,
+        "poisson.*negative|negative.*poisson",
     ),
     (
         "invalid_solver",
@@ -835,6 +882,25 @@ def test_bad_input_raises_a_clear_error(Estimator, action, errors, match):
 
 
 @pytest.mark.parametrize("Estimator", ALL)
+def test_a_hold_out_without_weight_raises_a_clear_error(Estimator):
+    """Found by the long fuzz profile (issue 12): with weight on one row
+    only, the early-stopping hold-out leaves the training rows or the
+    validation rows without weight, and fit divided by their sum (a
+    ZeroDivisionError). Each row in turn: both cases, each a ValueError."""
+    parts = set()
+    for row in range(len(X0)):
+        sample_weight = np.zeros(len(X0))
+        sample_weight[row] = 1.0
+        est = make(Estimator, early_stopping=True)
+        match = "rows sum to zero.*early stopping"
+        with pytest.raises(ValueError, match=match) as info:
+            est.fit(X0, _y(Estimator), sample_weight=sample_weight)
+        parts.add(re.search("(training|validation) rows", str(info.value))[1])
+        assert not hasattr(est, "n_iter_")
+    assert parts == {"training", "validation"}
+
+
+@pytest.mark.parametrize("Estimator", ALL)
 def test_invalid_parameter_error_is_a_value_error(Estimator):
     assert issubclass(InvalidParameterError, ValueError)
     with pytest.raises(ValueError, match="solver"):
@@ -994,6 +1060,22 @@ def test_a_last_epoch_that_blows_up_is_caught(Estimator, X, y):
         return
     with np.errstate(all="ignore"):
         assert_finite_model(est, X)
+
+
+@pytest.mark.parametrize("validation", ["hold-out", "X_val"])
+def test_validation_predictions_that_overflow_raise_the_divergence_error(validation):
+    """Found by the long fuzz profile (issue 12): one SGD step on X = y = 1e30
+    takes the Poisson raw outputs to ~1e87, finite, but their predictions
+    exp(z) overflow. Scoring them must not reach scikit-learn's r2_score
+    ("Input contains infinity"): the fit raises the divergence error."""
+    X, y = np.full((11, 1), 1e30), np.full(11, 1e30)
+    est = SGDLinearRegressor(
+        loss="poisson", solver="sgd", max_iter=1, early_stopping=True
+    )
+    fit_params = {"X_val": X[:3], "y_val": y[:3]} if validation == "X_val" else {}
+    with pytest.raises(ValueError, match=DIVERGENCE_MESSAGE):
+        est.fit(X, y, **fit_params)
+    assert not hasattr(est, "n_iter_")
 
 
 @pytest.mark.parametrize("Estimator", ALL)
@@ -1537,6 +1619,46 @@ def test_a_thousand_classes(Estimator):
     stream.partial_fit(X[:100], y[:100], classes=np.arange(n_classes))
     stream.partial_fit(X[-100:], y[-100:])
     assert stream.predict_proba(X[:5]).shape == (5, n_classes)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("Estimator", CLASSIFIERS)
+def test_probabilities_of_huge_tied_scores_sum_to_one(Estimator, dtype):
+    """Found by the long fuzz profile (issue 12): two classes tied at a score
+    of 1e298 (a model refitted on a row of 1e300) got probability 1 each, as
+    the log 2 of their normaliser vanished next to 1e298. The model is set
+    so that x = e₀ gets those scores; one-vs-rest is tied at the bottom (its
+    sigmoids normalised). Either way the probabilities are ½, ½, 0."""
+    huge = 1e298 if dtype == np.float64 else 1e36
+    scores = np.array([huge, huge, -huge])
+    if Estimator is SGDLogisticClassifier:
+        scores = np.array([-huge, -huge, -2 * huge])
+    mlp = {"activation": "identity", "hidden_layer_sizes": (1,)}
+    est = make(Estimator, **(mlp if Estimator in MLPS else {}))
+    est.fit(X0.astype(dtype), Y_CLF)
+    if Estimator in MLPS:
+        est.coefs_ = [np.eye(3, 1, dtype=dtype), scores[None].astype(dtype)]
+        est.intercepts_ = [np.zeros(1, dtype), np.zeros(3, dtype)]
+    else:
+        est.coef_ = np.zeros((3, 3), dtype)
+        est.coef_[:, 0] = scores
+        est.intercept_ = np.zeros(3, dtype)
+    x = np.eye(1, 3, dtype=dtype)
+    assert_allclose(est.predict_proba(x), [[0.5, 0.5, 0.0]])
+    assert_allclose(est.predict_log_proba(x)[0, :2], [-np.log(2)] * 2, rtol=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", REGRESSORS)
+def test_validation_r2_of_float32_targets_near_1e30_is_finite(Estimator):
+    """Found by the validation-path fuzz test (issue 12): R² of float32
+    targets near 1e30 was computed in float32, whose squares overflow, so
+    every validation score was NaN and early stopping never saw an
+    improvement. It is the R² that score() gives."""
+    X = X0.astype(np.float32)
+    y = np.abs(Y_REG) * 1e30
+    est = make(Estimator, loss="poisson").fit(X, y, X_val=X, y_val=y)
+    assert np.all(np.isfinite(est.validation_scores_))
+    assert_allclose(est.validation_scores_[-1], est.score(X, y), rtol=1e-5)
 
 
 @pytest.mark.parametrize("Estimator", CLASSIFIERS)
