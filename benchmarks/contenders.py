@@ -250,10 +250,11 @@ def _sparse_floor(workload):
 def _sparse(workload):
     cls = sgdlearn.SGDLogisticClassifier
     nesterov = _sgdlearn_linear(workload, cls, "sgdlearn-sgd-nesterov", solver="sgd")
-    nesterov.label = f"sgdlearn {cls.__name__} (sgd, momentum 0.9, Nesterov: defaults)"
+    nesterov.label = f"sgdlearn {cls.__name__} (sgd, momentum 0.9, Nesterov)"
     return [
         _sgdlearn_linear(workload, cls, "sgdlearn-sgd", solver="sgd", momentum=0.0),
         nesterov,
+        # what the defaults (solver="auto") use on data this large
         _sgdlearn_linear(workload, cls, "sgdlearn-adagrad", solver="adagrad"),
         _sgdlearn_linear(workload, cls, "sgdlearn-adam", solver="adam"),
         _sklearn_sgd(workload),
