@@ -217,7 +217,7 @@ def _numpy_loop(workload, batches="gather"):
             "numpy-floor",
             "NumPy loop, strided views, in place (floor)",
             "NumPy",
-            f"{kind}, Adam, lr 0.01, batch 256, sgdlearn's strided batch views, "
+            f"{kind}, Adam, lr 0.01, batch 256, strided batch views (no gather), "
             "preallocated buffers, no loss value",
             make,
         )

@@ -3,9 +3,10 @@
 - :class:`NumpyMiniBatchLinear`: a straightforward NumPy mini-batch loop for
   the linear workloads (shuffle, gather a batch, gradient, Adam step), the
   "numpy-loop" of issue 5; with ``batches="strided"`` the leanest loop we
-  could write in NumPy instead ("numpy-floor"): sgdlearn's strided batch
-  views, preallocated buffers, in-place Adam, no loss value, a floor for
-  what any NumPy implementation of these steps costs.
+  could write in NumPy instead ("numpy-floor"): strided batch views (fixed
+  batches, no gather: not a true shuffle), preallocated buffers, in-place
+  Adam, no loss value, a floor for what any NumPy implementation of these
+  steps costs.
 - :class:`SparseSGDFloor`: the same kind of floor for plain SGD on sparse
   rows ("numpy-sparse-floor"): strided CSR row slices, scipy's product,
   ``np.add.at`` into the touched weights, L2 as a scale of the weights.
