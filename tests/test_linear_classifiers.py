@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _weights import assign_random_weights
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit, log_expit, log_softmax, logsumexp
 from sklearn.base import clone
@@ -921,14 +922,7 @@ def test_training_continues_from_assigned_coef(Estimator, how):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
-        rng = np.random.default_rng(0)
-        coef = rng.normal(size=est.coef_.shape)
-        intercept = rng.normal(size=est.intercept_.shape)
-        if how == "in_place":
-            est.coef_[...] = coef
-            est.intercept_[...] = intercept
-        else:
-            est.coef_, est.intercept_ = coef.copy(), intercept.copy()
+        coef, intercept = assign_random_weights(est, in_place=how == "in_place")
         # predict uses them
         assert_allclose(est.predict_log_proba(X), expected_log_proba(est, X))
         est.fit(X, y) if how == "warm_start" else est.partial_fit(X, y)

@@ -17,6 +17,7 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from _weights import assign_random_weights
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -1121,14 +1122,7 @@ def test_training_continues_from_assigned_coef(n_outputs, how):
     est = SGDLinearRegressor(max_iter=1, warm_start=how == "warm_start", **still)
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
-    rng = np.random.default_rng(0)
-    coef = rng.normal(size=est.coef_.shape)
-    intercept = rng.normal(size=est.intercept_.shape)
-    if how == "in_place":
-        est.coef_[...] = coef
-        est.intercept_[...] = intercept
-    else:
-        est.coef_, est.intercept_ = coef.copy(), intercept.copy()
+    coef, intercept = assign_random_weights(est, in_place=how == "in_place")
     assert_allclose(est.predict(X), X @ coef.T + intercept)
     if how == "warm_start":
         with pytest.warns(ConvergenceWarning):
