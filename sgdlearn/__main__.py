@@ -111,13 +111,15 @@ def run_row(dataset, factory):
 
 def main():
     """Print the comparison table."""
-    row_format = "{:<40} {:<16} {:>10} {:>9} {:>7}"
+    rows = make_rows()
+    width = max(len(label) for label, _, _ in rows)
+    row_format = "{:<" + str(width) + "} {:<16} {:>10} {:>9} {:>7}"
     header = row_format.format("estimator", "data set", "test score", "fit s", "epochs")
     print(header)
     print("-" * len(header))
     skipped = []
     previous = None
-    for label, dataset, factory in make_rows():
+    for label, dataset, factory in rows:
         group = (dataset, label.split()[1].startswith("MLP"))
         if previous is not None and group != previous:
             print()  # a blank line between comparisons
