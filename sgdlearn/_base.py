@@ -549,14 +549,11 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         """
         if self.solver != "auto":
             return self.solver
-        penalty = make_penalty(self.penalty, self.alpha, self.l1_ratio)
         full_batch = not (
             incremental
             or n_samples > AUTO_LBFGS_MAX_SAMPLES
-            or penalty.has_l1
-            or self.dropout > 0
-            or self.average
             or self.early_stopping
+            or self._lbfgs_obstacle()
         )
         return "lbfgs" if full_batch else "adagrad"
 
@@ -564,30 +561,35 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         return make_schedule(self.learning_rate, self.learning_rate_init, self.power_t)
 
     def _check_solver_options(self):
-        if self.solver != "lbfgs":
-            return
-        if (
-            self.penalty in ("l1", "elasticnet")
-            and self.alpha > 0
-            and (self.penalty == "l1" or self.l1_ratio > 0)
-        ):
-            raise ValueError(
+        obstacle = self._lbfgs_obstacle() if self.solver == "lbfgs" else None
+        if obstacle is not None:
+            raise ValueError(obstacle)
+
+    def _lbfgs_obstacle(self):
+        """Why 'lbfgs' cannot minimise this objective (None: it can).
+
+        The one list of what full-batch L-BFGS rules out: 'solver="lbfgs"'
+        raises it, and 'solver="auto"' takes a stochastic solver instead.
+        """
+        if make_penalty(self.penalty, self.alpha, self.l1_ratio).has_l1:
+            return (
                 "solver='lbfgs' supports only the L2 penalty, got "
                 f"penalty={self.penalty!r}: L1 needs a proximal step. Use a "
                 "stochastic solver such as 'adam' or 'sgd'."
             )
         if self.average:
-            raise ValueError(
+            return (
                 f"solver='lbfgs' does not average its iterates (got average="
                 f"{self.average!r}): averaging is for the first-order solvers. "
                 "Use average=False, or a solver such as 'sgd' or 'adagrad'."
             )
         if self.dropout > 0:
-            raise ValueError(
+            return (
                 "solver='lbfgs' does not support dropout (got "
                 f"dropout={self.dropout}): "
                 "dropout needs stochastic mini-batches. Use a stochastic solver."
             )
+        return None
 
     def _loop_config(self, n_samples, incremental, has_validation):
         if self.batch_size == "full":
@@ -664,9 +666,9 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             X = validate_data(
                 self, X, reset=False, accept_sparse="csr", dtype=_float_dtypes(X)
             )
-        self._check_weight_shapes(self._weight_units(), "predict with")
+        units = self._weight_units()
+        self._check_weight_shapes(units, "predict with")
         coefs, intercepts = self._layers()
-        units = [X.shape[1], *(np.shape(b)[0] for b in intercepts)]
         with blas_threads_for(X.shape[0], units):
             return predict_raw(
                 coefs, intercepts, ACTIVATIONS[self._activation_name()], X
