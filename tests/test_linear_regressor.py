@@ -30,6 +30,10 @@ from sklearn.preprocessing import StandardScaler
 from sgdlearn import SGDLinearRegressor
 
 STOCHASTIC = ("sgd", "adam", "adagrad", "rmsprop")
+# The settings the tests that name it were written for: the linear models'
+# defaults before they became the objective of Ridge() (alpha=1.0) and
+# solver="auto" with its own batch size and rate.
+WRITTEN_FOR = dict(alpha=1e-4, batch_size=256, learning_rate_init=0.01)
 
 
 # -- data ---------------------------------------------------------------------
@@ -481,13 +485,7 @@ def test_early_stopping_with_random_hold_out():
 def test_given_validation_set_is_recorded_without_early_stopping(solver):
     X, y, X_val, y_val = _overfitting_problem()
     est = SGDLinearRegressor(
-        solver=solver,
-        alpha=1e-4,
-        batch_size=256,
-        learning_rate_init=0.01,
-        max_iter=20,
-        tol=0.0,
-        random_state=0,
+        solver=solver, max_iter=20, tol=0.0, random_state=0, **WRITTEN_FOR
     )
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y, X_val=X_val, y_val=y_val)
@@ -604,8 +602,7 @@ def test_partial_fit_only_for_stochastic_solvers():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_warm_start_continues_from_previous_coefficients():
     X, y = make_data(100)
-    params = dict(solver="adam", learning_rate_init=0.01, random_state=0, tol=0.0)
-    params.update(alpha=1e-4, batch_size=256)
+    params = dict(solver="adam", random_state=0, tol=0.0, **WRITTEN_FOR)
     with pytest.warns(ConvergenceWarning):
         cold_first = SGDLinearRegressor(**params, max_iter=1).fit(X, y)
 
@@ -928,13 +925,7 @@ def test_convergence_warning_when_max_iter_too_small(solver):
 def test_loss_curve_and_loss_stochastic(solver):
     X, y = make_data(100)
     est = SGDLinearRegressor(
-        solver=solver,
-        alpha=1e-4,
-        batch_size=256,
-        learning_rate_init=0.01,
-        max_iter=12,
-        tol=0.0,
-        random_state=0,
+        solver=solver, max_iter=12, tol=0.0, random_state=0, **WRITTEN_FOR
     )
     with pytest.warns(ConvergenceWarning):
         est.fit(X, y)
