@@ -3,7 +3,7 @@
 Labels of any type are encoded against ``classes_``: one 0/1 column for a
 binary model with a single logistic output, one-hot columns otherwise, the
 indicator matrix itself for multilabel targets. Probabilities come from the
-raw scores in log space (``logaddexp`` / ``log_softmax``).
+raw scores in log space, through the loss's ``log_proba``.
 """
 
 import numpy as np
@@ -17,46 +17,66 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
+from ._losses import LOSSES
 
-def log_sigmoid(raw):
-    """log σ(z), computed stably."""
-    return -np.logaddexp(0.0, -raw)
+# The loss of one logistic column per class or label.
+BINARY_LOSS = "bernoulli_log_loss"
+
+# The fitted attributes that describe a classifier's targets.
+_ENCODING = ("classes_", "n_outputs_", "out_activation_", "_multilabel_", "_loss_name_")
 
 
-class ClassifierGlue(ClassifierMixin):
-    """Mixin for ``BaseSGDEstimator`` classifiers with a ``class_weight`` parameter.
+class ClassTargets:
+    """The target encoder of a classifier: labels as indicator columns.
 
-    Class attributes say how a subclass models the classes:
-    ``_binary_one_column`` (one logistic output for two classes),
-    ``_multiclass_activation`` ("logistic" one-vs-rest or "softmax") and
-    ``_multilabel`` (indicator targets accepted).
+    Parameters
+    ----------
+    binary_one_column : bool
+        Two classes get one logistic output (else one output per class).
+    multiclass_loss : str
+        The loss of several classes: 'categorical_log_loss' (softmax) or
+        'bernoulli_log_loss' (one-vs-rest, one logistic column per class).
+    multilabel : bool
+        Indicator targets are accepted (one logistic output per label).
+    fits_one_class : bool
+        y with a single class is fitted as scikit-learn's MLP fits it (one
+        logistic output trained towards "not the class"); False: ValueError.
+    class_weight : dict, 'balanced' or None
+        The estimator's ``class_weight``.
+    name : str
+        The estimator's class name, for messages.
     """
 
-    _binary_one_column = True
-    _multiclass_activation = "softmax"
-    _multilabel = False
-    # True: y with a single class is fitted (as scikit-learn's MLP does: one
-    # logistic output trained towards "not the class"); False: ValueError.
-    _fits_one_class = False
+    y_numeric = False
 
-    def _is_classifier(self):
-        return True
+    def __init__(
+        self,
+        *,
+        binary_one_column,
+        multiclass_loss,
+        multilabel,
+        fits_one_class,
+        class_weight,
+        name,
+    ):
+        self.binary_one_column = binary_one_column
+        self.multiclass_loss = multiclass_loss
+        self.multilabel = multilabel
+        self.fits_one_class = fits_one_class
+        self.class_weight = class_weight
+        self.name = name
 
-    def _classifier_partial_fit(self, X, y, sample_weight, classes):
-        """partial_fit with ``classes`` required on the first call."""
-        if getattr(self, "_state", None) is None and classes is None:
-            if type_of_target(y) != "multilabel-indicator":
-                raise ValueError(
-                    "classes must be passed on the first call to partial_fit: "
-                    "the labels of the whole stream, e.g. np.unique(y_all)."
-                )
-        return self._partial_fit(X, y, sample_weight, classes=classes)
+    @staticmethod
+    def known_encoding(estimator):
+        """The encoding a fitted ``estimator`` holds."""
+        return {name: getattr(estimator, name) for name in _ENCODING}
 
-    def _check_warm_start_targets(self, y, known):
+    @staticmethod
+    def check_warm_start(y, known):
         """A warm-started fit needs the classes of the fit it continues.
 
         The same check and message as scikit-learn's MLP (also for a subset
-        of the classes); multilabel mix-ups are left to ``_encode_targets``.
+        of the classes); multilabel mix-ups are left to :meth:`encode`.
         """
         if (type_of_target(y) == "multilabel-indicator") != known["_multilabel_"]:
             return
@@ -68,7 +88,13 @@ class ClassifierGlue(ClassifierMixin):
                 f"{labels}"
             )
 
-    def _encode_targets(self, y, dtype, *, known=None, classes=None):
+    def encode(self, y, dtype, *, known=None, classes=None):
+        """(Y, encoding): indicator columns (uint8) and the attributes describing them.
+
+        ``known`` is the encoding of the fit being continued or of the
+        training data (for validation labels); ``classes`` the argument of
+        a first ``partial_fit``.
+        """
         check_classification_targets(y)
         multilabel = type_of_target(y) == "multilabel-indicator"
         if known is not None:
@@ -86,16 +112,14 @@ class ClassifierGlue(ClassifierMixin):
                     "of the first call to partial_fit."
                 )
         elif multilabel:
-            if not self._multilabel:
-                raise ValueError(
-                    f"{type(self).__name__} does not support multilabel y."
-                )
+            if not self.multilabel:
+                raise ValueError(f"{self.name} does not support multilabel y.")
             encoding = self._encoding(np.arange(y.shape[1]), multilabel=True)
         else:
             labels = np.unique(column_or_1d(y) if classes is None else classes)
-            if labels.size < 2 and not (self._fits_one_class and labels.size):
+            if labels.size < 2 and not (self.fits_one_class and labels.size):
                 raise ValueError(
-                    f"{type(self).__name__} needs samples of at least 2 classes, but "
+                    f"{self.name} needs samples of at least 2 classes, but "
                     f"the data contains only one class: {labels.tolist()[0]!r}."
                 )
             encoding = self._encoding(labels, multilabel=False)
@@ -103,40 +127,25 @@ class ClassifierGlue(ClassifierMixin):
         # memory; the losses convert them per batch
         if multilabel:
             return np.asarray(y, dtype=np.uint8), encoding
-        return self._one_hot(column_or_1d(y, warn=True), encoding), encoding
+        return _one_hot(column_or_1d(y, warn=True), encoding), encoding
 
     def _encoding(self, classes, multilabel):
         if multilabel:
-            activation, n_outputs = "logistic", classes.size
-        elif classes.size == 1 or (classes.size == 2 and self._binary_one_column):
-            activation, n_outputs = "logistic", 1
+            loss, n_outputs = BINARY_LOSS, classes.size
+        elif classes.size == 1 or (classes.size == 2 and self.binary_one_column):
+            loss, n_outputs = BINARY_LOSS, 1
         else:
-            activation, n_outputs = self._multiclass_activation, classes.size
+            loss, n_outputs = self.multiclass_loss, classes.size
         return {
             "classes_": classes,
             "n_outputs_": n_outputs,
-            "out_activation_": activation,
+            "out_activation_": LOSSES[loss].out_activation,
             "_multilabel_": multilabel,
+            "_loss_name_": loss,
         }
 
-    @staticmethod
-    def _one_hot(y, encoding):
-        """Indicator columns (uint8) of the labels y: one, or one per class."""
-        classes = encoding["classes_"]
-        unknown = ~np.isin(y, classes)
-        if unknown.any():
-            raise ValueError(
-                f"y contains labels not in classes_ {classes.tolist()}: "
-                f"{np.unique(y[unknown]).tolist()}. The classes are fixed by the "
-                "first fit (or by classes= on the first call to partial_fit); "
-                "refit without warm_start to learn new ones."
-            )
-        index = np.searchsorted(classes, y)
-        if encoding["n_outputs_"] == 1:
-            return (index == 1).view(np.uint8).reshape(-1, 1)
-        return (index[:, None] == np.arange(classes.size)).view(np.uint8)
-
-    def _class_weight_factor(self, y, encoding, incremental):
+    def class_weight_factor(self, y, encoding, incremental):
+        """Per-sample class weights multiplying sample_weight (None: all 1)."""
         if self.class_weight is None:
             return None
         if encoding["_multilabel_"]:
@@ -160,15 +169,66 @@ class ClassifierGlue(ClassifierMixin):
         )
         return weights[np.searchsorted(encoding["classes_"], y)]
 
-    def _score_raw(self, raw, Y, sample_weight, encoding):
-        """Accuracy (exact match for multilabel), weighted by sample_weight."""
-        if encoding["classes_"].size == 1:  # predict always gives the class
-            correct = np.ones(len(Y), dtype=bool)
-        elif Y.shape[1] == 1 or encoding["_multilabel_"]:
-            correct = ((raw > 0) == (Y > 0.5)).all(axis=1)
-        else:
-            correct = raw.argmax(axis=1) == Y.argmax(axis=1)
-        return float(np.average(correct, weights=sample_weight))
+    @staticmethod
+    def score(loss, raw, Y, sample_weight, encoding):
+        """The loss's score (accuracy; exact match for multilabel); a model of
+        one class always predicts it."""
+        if encoding["classes_"].size == 1:
+            return 1.0
+        return loss.score(raw, Y, sample_weight)
+
+    @staticmethod
+    def stratify(Y, encoding):
+        """Labels to stratify the early-stopping hold-out by, and how an
+        error should name them.
+
+        Several classes: the original labels. Two classes: the binarised
+        target (``y == classes_[1]``), as scikit-learn's MLP stratifies, so
+        that an error names them 'True' and 'False' as scikit-learn's does;
+        the note says which labels those are. Multilabel: not stratified.
+        """
+        if encoding["_multilabel_"]:
+            return None, ""
+        classes = encoding["classes_"]
+        if Y.shape[1] == 1:
+            positive, negative = classes[-1:].tolist() + classes[:1].tolist()
+            note = f" ('True' is the class {positive!r}, 'False' {negative!r})"
+            return Y[:, 0].astype(bool).astype(str), note
+        return classes[Y.argmax(axis=1)], ""
+
+
+def _one_hot(y, encoding):
+    """Indicator columns (uint8) of the labels y: one, or one per class."""
+    classes = encoding["classes_"]
+    unknown = ~np.isin(y, classes)
+    if unknown.any():
+        raise ValueError(
+            f"y contains labels not in classes_ {classes.tolist()}: "
+            f"{np.unique(y[unknown]).tolist()}. The classes are fixed by the "
+            "first fit (or by classes= on the first call to partial_fit); "
+            "refit without warm_start to learn new ones."
+        )
+    index = np.searchsorted(classes, y)
+    if encoding["n_outputs_"] == 1:
+        return (index == 1).view(np.uint8).reshape(-1, 1)
+    return (index[:, None] == np.arange(classes.size)).view(np.uint8)
+
+
+class ClassifierGlue(ClassifierMixin):
+    """Mixin for the classifiers: predictions, probabilities, the first
+    ``partial_fit``'s classes, the multilabel tag."""
+
+    _multilabel = False
+
+    def _classifier_partial_fit(self, X, y, sample_weight, classes):
+        """partial_fit with ``classes`` required on the first call."""
+        if getattr(self, "_state", None) is None and classes is None:
+            if type_of_target(y) != "multilabel-indicator":
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: "
+                    "the labels of the whole stream, e.g. np.unique(y_all)."
+                )
+        return self._partial_fit(X, y, sample_weight, classes=classes)
 
     def predict(self, X):
         """Predict class labels (an indicator matrix for multilabel models).
@@ -176,10 +236,12 @@ class ClassifierGlue(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The labels (0/1 indicators for multilabel models).
         """
         raw = self._raw_output(X)
         if self._multilabel_:
@@ -195,6 +257,7 @@ class ClassifierGlue(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
@@ -204,16 +267,13 @@ class ClassifierGlue(ClassifierMixin):
             its complement.
         """
         raw = self._raw_output(X)
+        loss = self._fitted_loss()
         if raw.shape[1] == 1:
-            return np.hstack([log_sigmoid(-raw), log_sigmoid(raw)])
-        if self.out_activation_ == "softmax":
-            # log_softmax subtracts each row's maximum before the log of the
-            # sum: raw − logsumexp(raw) would lose the log 2 of a tie at 1e298
-            return log_softmax(raw, axis=1)
-        log_p = log_sigmoid(raw)
-        if self._multilabel_:
+            return np.hstack([loss.log_proba(-raw), loss.log_proba(raw)])
+        log_p = loss.log_proba(raw)
+        if self._multilabel_ or loss.normalised:
             return log_p
-        return log_softmax(log_p, axis=1)  # log of the normalised sigmoids
+        return log_softmax(log_p, axis=1)  # one-vs-rest: normalise the sigmoids
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -225,6 +285,7 @@ class ClassifierGlue(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
@@ -239,20 +300,3 @@ class ClassifierGlue(ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = self._multilabel
         return tags
-
-    def _stratify_labels(self, Y, encoding):
-        """Labels to stratify by, and how an error should name them.
-
-        Several classes: the original labels. Two classes: the binarised
-        target (``y == classes_[1]``), as scikit-learn's MLP stratifies, so
-        that an error names them 'True' and 'False' as scikit-learn's does;
-        the note says which labels those are.
-        """
-        if encoding["_multilabel_"]:
-            return None, ""
-        classes = encoding["classes_"]
-        if Y.shape[1] == 1:
-            positive, negative = classes[-1:].tolist() + classes[:1].tolist()
-            note = f" ('True' is the class {positive!r}, 'False' {negative!r})"
-            return Y[:, 0].astype(bool).astype(str), note
-        return classes[Y.argmax(axis=1)], ""

@@ -3,27 +3,25 @@
 Each is the network without hidden layers: raw scores x·W + b, trained on
 its negative log-likelihood. Their defaults fit the objective of ``Ridge()``
 and ``LogisticRegression()`` with their defaults (``alpha=1.0``) and reach
-it: ``solver='auto'`` takes L-BFGS on small smooth problems and Adagrad at
-η₀ = 0.03 in batches of at most 512 rows on large data and in
-``partial_fit`` (the performance guide, "The linear models' defaults",
-explains the choice).
+it: ``solver='auto'`` takes L-BFGS on small smooth problems and Adagrad on
+large data and in ``partial_fit`` (the performance guide, "The linear
+models' defaults", explains the choice).
 """
 
-import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import StrOptions
 
-from ._base import STOCHASTIC_SOLVERS, BaseSGDEstimator
-from ._classifier import ClassifierGlue
-from ._docstrings import fill_doc
-from ._regressor import RegressorGlue
+from ._base import BaseSGDEstimator
+from ._classifier import ClassifierGlue, ClassTargets
+from ._models import LinearModel
+from ._params import FULL_BATCH_SOLVER, store_params
+from ._regressor import RegressionTargets, RegressorGlue
 
 
 def _stochastic_solver(estimator):
     """partial_fit exists for the stochastic solvers and 'auto' (which takes
     Adagrad's steps there); not for 'lbfgs' (as in scikit-learn's MLP)."""
-    if estimator.solver == "lbfgs":
+    if estimator.solver == FULL_BATCH_SOLVER:
         raise AttributeError(
             f"partial_fit is only available for stochastic solvers; "
             f"solver={estimator.solver!r} is full-batch."
@@ -32,115 +30,15 @@ def _stochastic_solver(estimator):
 
 
 class _LinearModel(BaseSGDEstimator):
-    """Linear glue: one layer, input dropout, zero start, coef_/intercept_."""
+    """The linear family: one layer, input dropout, zero start, coef_/intercept_."""
 
-    _parameter_constraints = {
-        **BaseSGDEstimator._parameter_constraints,
-        "solver": [StrOptions({"auto", *STOCHASTIC_SOLVERS, "lbfgs"})],
-        "fit_intercept": ["boolean"],
-    }
+    _family = "linear"
+    _flat_single_output = False  # the regressor's coef_ of one output is 1-D
 
-    def _fit_intercept(self):
-        return self.fit_intercept
-
-    def _auto_batch_size(self, n_samples):
-        """``batch_size='auto'``: at least 64 steps per epoch, at most 512 rows.
-
-        A small chunk given to ``partial_fit`` still gets 64 steps (one step
-        of 512 rows would learn little from it); large data gets batches of
-        512, which reach the optimum's test loss in about an epoch with
-        Adagrad at the default rate.
-        """
-        return min(512, max(1, n_samples // 64))
-
-    def _start_intercept(self, state, layout, loss, Y, sample_weight):
-        """Start b at the link of the (weighted) mean target.
-
-        Means of counts and class frequencies get half a pseudo-observation
-        so that a first chunk with one class, or no counts, does not start b
-        at ±27 (the link of 1e-12).
-        """
-        if self.fit_intercept:
-            if sample_weight is None:
-                total = Y.sum(axis=0)
-            else:  # column by column: Y may be uint8, don't convert it whole
-                total = np.array([sample_weight @ column for column in Y.T])
-            weight = len(Y) if sample_weight is None else sample_weight.sum()
-            if loss.out_activation == "identity":
-                mean = total / weight
-            else:
-                mean = (total + 0.5) / (weight + 1.0)
-            layout.intercepts(state.theta)[0][...] = loss.link(mean)
-
-    def _model_attributes(self, layout, theta):
-        coef = layout.coefs(theta)[0].T.copy()
-        intercept = layout.intercepts(theta)[0].copy()
-        return {"coef_": self._public_coef(coef), "intercept_": intercept}
-
-    def _public_coef(self, coef):
-        return coef
-
-    def _layers(self):
-        coef = np.reshape(self.coef_, (-1, self.n_features_in_))
-        return [coef.T], [self.intercept_]
-
-    def _has_weights(self):
-        return hasattr(self, "coef_") and hasattr(self, "intercept_")
-
-    def _weight_units(self):
-        return self.n_features_in_, self.n_outputs_
-
-    def _check_weight_shapes(self, layer_units, action):
-        n_features, n_outputs = layer_units
-        # the public shape of a (n_outputs, n_features) coef, without allocating it
-        coef_shape = self._public_coef(
-            np.broadcast_to(np.empty(()), (n_outputs, n_features))
-        ).shape
-        for name, value, expected in (
-            ("coef_", self.coef_, coef_shape),
-            ("intercept_", self.intercept_, (n_outputs,)),
-        ):
-            if np.shape(value) != expected:
-                raise ValueError(
-                    f"Cannot {action} the weights: {name} has shape "
-                    f"{np.shape(value)}, but {n_features} features and "
-                    f"{n_outputs} output(s) need coef_ of shape {coef_shape} and "
-                    f"intercept_ of shape {(n_outputs,)}."
-                )
+    def _model_part(self):
+        return LinearModel(self.fit_intercept, self._flat_single_output)
 
 
-# The constructor parameters every linear model shares.
-_SHARED_PARAMS = (
-    "solver",
-    "alpha",
-    "penalty",
-    "l1_ratio",
-    "dropout",
-    "batch_size",
-    "learning_rate",
-    "learning_rate_init",
-    "power_t",
-    "max_iter",
-    "shuffle",
-    "random_state",
-    "tol",
-    "verbose",
-    "warm_start",
-    "momentum",
-    "nesterovs_momentum",
-    "early_stopping",
-    "validation_fraction",
-    "beta_1",
-    "beta_2",
-    "epsilon",
-    "rho",
-    "average",
-    "n_iter_no_change",
-    "fit_intercept",
-)
-
-
-@fill_doc
 class SGDLinearRegressor(RegressorGlue, _LinearModel):
     """Linear regression trained by gradient descent: y ≈ x·W + b.
 
@@ -152,16 +50,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
 
     Parameters
     ----------
-    loss : {{'squared_error', 'poisson'}}, default='squared_error'
-        The negative log-likelihood: Gaussian, or Poisson with a log link
-        (y must be non-negative).
-    {solver_auto}
-    {penalty}
-    {dropout_linear}
-    {steps}
-    {rho}
-    fit_intercept : bool, default=True
-        Fit the intercept b (never penalised); False keeps b = 0.
+    {parameters}
 
     Attributes
     ----------
@@ -173,8 +62,9 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
 
     See Also
     --------
-    sklearn.linear_model.SGDRegressor, sklearn.linear_model.Ridge,
-    sklearn.linear_model.PoissonRegressor
+    sklearn.linear_model.SGDRegressor : scikit-learn's linear SGD.
+    sklearn.linear_model.Ridge : The same L2 objective, solved directly.
+    sklearn.linear_model.PoissonRegressor : The Poisson objective, by L-BFGS.
 
     Notes
     -----
@@ -196,10 +86,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     ([1.0, -2.0, 0.5], [3.0])
     """
 
-    _parameter_constraints = {
-        **_LinearModel._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
-    }
+    _flat_single_output = True
 
     def __init__(
         self,
@@ -214,6 +101,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
         learning_rate="constant",
         learning_rate_init=0.03,
         power_t=0.5,
+        warmup_fraction=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -229,14 +117,14 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
         epsilon=1e-8,
         rho=0.9,
         average=False,
+        max_grad_norm=None,
         n_iter_no_change=5,
         fit_intercept=True,
     ):
-        self.loss = loss
-        _set_shared_params(self, locals())
+        store_params(self, locals())
 
-    def _public_coef(self, coef):
-        return coef[0] if coef.shape[0] == 1 else coef
+    def _target_encoder(self):
+        return RegressionTargets(self.loss)
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -246,21 +134,24 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's samples.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The chunk's targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            The chunk's sample weights; None means 1.
 
         Returns
         -------
         self : object
+            The estimator, trained one more epoch.
         """
         return self._partial_fit(X, y, sample_weight)
 
 
 class _LinearClassifier(ClassifierGlue, _LinearModel):
-    _parameter_constraints = {
-        **_LinearModel._parameter_constraints,
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-    }
+    # How the subclass models the classes (see _classifier.ClassTargets).
+    _binary_one_column = True
+    _multiclass_loss = "categorical_log_loss"
 
     def __init__(
         self,
@@ -274,6 +165,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         learning_rate="constant",
         learning_rate_init=0.03,
         power_t=0.5,
+        warmup_fraction=0.0,
         max_iter=200,
         shuffle=True,
         random_state=None,
@@ -289,11 +181,22 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         epsilon=1e-8,
         rho=0.9,
         average=False,
+        max_grad_norm=None,
         n_iter_no_change=5,
         fit_intercept=True,
         class_weight=None,
     ):
-        _set_shared_params(self, locals())
+        store_params(self, locals())
+
+    def _target_encoder(self):
+        return ClassTargets(
+            binary_one_column=self._binary_one_column,
+            multiclass_loss=self._multiclass_loss,
+            multilabel=False,
+            fits_one_class=False,
+            class_weight=self.class_weight,
+            name=type(self).__name__,
+        )
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -303,15 +206,19 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's samples.
         y : array-like of shape (n_samples,)
+            The chunk's labels.
         classes : array-like of shape (n_classes,), default=None
             Every label of the stream: required on the first call, checked on
             later ones.
         sample_weight : array-like of shape (n_samples,), default=None
+            The chunk's sample weights; None means 1.
 
         Returns
         -------
         self : object
+            The estimator, trained one more epoch.
         """
         return self._classifier_partial_fit(X, y, sample_weight, classes)
 
@@ -324,6 +231,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
@@ -339,7 +247,6 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         return raw
 
 
-@fill_doc
 class SGDLogisticClassifier(_LinearClassifier):
     """Logistic regression trained by gradient descent; one-vs-rest for several classes.
 
@@ -353,17 +260,7 @@ class SGDLogisticClassifier(_LinearClassifier):
 
     Parameters
     ----------
-    {solver_auto}
-    {penalty}
-    {dropout_linear}
-    {steps}
-    {rho}
-    fit_intercept : bool, default=True
-        Fit the intercepts (never penalised); False keeps them at 0.
-    class_weight : dict, 'balanced' or None, default=None
-        Weights per class multiplying ``sample_weight``: 'balanced' is
-        n_samples / (n_classes · count of the class). Not 'balanced' in
-        ``partial_fit``.
+    {parameters}
 
     Attributes
     ----------
@@ -373,12 +270,14 @@ class SGDLogisticClassifier(_LinearClassifier):
         One row for two classes (the log-odds of ``classes_[1]``), else one
         per class.
     intercept_ : ndarray of shape (1,) or (n_classes,)
+        The intercepts.
     {fitted}
 
     See Also
     --------
-    sklearn.linear_model.SGDClassifier, sklearn.linear_model.LogisticRegression,
-    SoftmaxClassifier
+    sklearn.linear_model.SGDClassifier : scikit-learn's linear SGD.
+    sklearn.linear_model.LogisticRegression : The same objective, by L-BFGS.
+    SoftmaxClassifier : The multinomial model.
 
     Examples
     --------
@@ -393,10 +292,9 @@ class SGDLogisticClassifier(_LinearClassifier):
     """
 
     _binary_one_column = True
-    _multiclass_activation = "logistic"
+    _multiclass_loss = "bernoulli_log_loss"
 
 
-@fill_doc
 class SoftmaxClassifier(_LinearClassifier):
     """Multinomial logistic regression (softmax) trained by gradient descent.
 
@@ -411,17 +309,7 @@ class SoftmaxClassifier(_LinearClassifier):
 
     Parameters
     ----------
-    {solver_auto}
-    {penalty}
-    {dropout_linear}
-    {steps}
-    {rho}
-    fit_intercept : bool, default=True
-        Fit the intercepts (never penalised); False keeps them at 0.
-    class_weight : dict, 'balanced' or None, default=None
-        Weights per class multiplying ``sample_weight``: 'balanced' is
-        n_samples / (n_classes · count of the class). Not 'balanced' in
-        ``partial_fit``.
+    {parameters}
 
     Attributes
     ----------
@@ -430,11 +318,13 @@ class SoftmaxClassifier(_LinearClassifier):
     coef_ : ndarray of shape (n_classes, n_features)
         One row per class, also for two classes.
     intercept_ : ndarray of shape (n_classes,)
+        The intercepts.
     {fitted}
 
     See Also
     --------
-    sklearn.linear_model.LogisticRegression, SGDLogisticClassifier
+    sklearn.linear_model.LogisticRegression : The same objective, by L-BFGS.
+    SGDLogisticClassifier : One-vs-rest logistic regression.
 
     Examples
     --------
@@ -447,12 +337,4 @@ class SoftmaxClassifier(_LinearClassifier):
     """
 
     _binary_one_column = False
-    _multiclass_activation = "softmax"
-
-
-def _set_shared_params(estimator, arguments):
-    """Store the shared constructor arguments (scikit-learn's convention)."""
-    for name in _SHARED_PARAMS:
-        setattr(estimator, name, arguments[name])
-    if "class_weight" in arguments:
-        estimator.class_weight = arguments["class_weight"]
+    _multiclass_loss = "categorical_log_loss"

@@ -4,8 +4,9 @@
 network, trained by backprop on the same negative log-likelihoods. The
 constructors take every parameter of scikit-learn 1.9's classes with the
 same position, default and meaning; the keyword-only additions
-(``penalty``, ``l1_ratio``, ``dropout``, ``rho``, ``weight_init``,
-``class_weight``) default to what scikit-learn does.
+(``penalty``, ``l1_ratio``, ``dropout``, ``rho``, ``average``,
+``weight_init``, ``warmup_fraction``, ``max_grad_norm``, ``class_weight``)
+default to what scikit-learn does.
 
 One difference in meaning, by design (see the migration guide): the penalty
 is scaled by the training set's total weight, not by each mini-batch's, so
@@ -13,78 +14,17 @@ is scaled by the training set's total weight, not by each mini-batch's, so
 batches and 'lbfgs'.
 """
 
-import warnings
-from numbers import Integral
-
-import numpy as np
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseSGDEstimator
-from ._classifier import ClassifierGlue
-from ._docstrings import fill_doc
+from ._classifier import ClassifierGlue, ClassTargets
 from ._linear import _stochastic_solver
-from ._regressor import RegressorGlue
+from ._models import MLP
+from ._params import store_params
+from ._regressor import RegressionTargets, RegressorGlue
 
-# The constructor parameters both MLPs share, scikit-learn's first.
-_SHARED_PARAMS = (
-    "hidden_layer_sizes",
-    "activation",
-    "solver",
-    "alpha",
-    "batch_size",
-    "learning_rate",
-    "learning_rate_init",
-    "power_t",
-    "max_iter",
-    "shuffle",
-    "random_state",
-    "tol",
-    "verbose",
-    "warm_start",
-    "momentum",
-    "nesterovs_momentum",
-    "early_stopping",
-    "validation_fraction",
-    "beta_1",
-    "beta_2",
-    "epsilon",
-    "n_iter_no_change",
-    "max_fun",
-    "penalty",
-    "l1_ratio",
-    "dropout",
-    "rho",
-    "average",
-    "weight_init",
-)
-
-_MLP_DOC = """
-    Parameters
-    ----------
-{first}
-    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
-        Units of each hidden layer.
-    activation : {{{{'identity', 'logistic', 'tanh', 'relu'}}}}, default='relu'
-        Activation of the hidden layers.
-    {{solver}}
-    {{penalty}}
-    {{steps}}
-    max_fun : int, default=15000
-        For 'lbfgs': the maximum number of loss evaluations.
-    {{dropout_mlp}}
-    {{rho}}
-    weight_init : {{{{'glorot', 'he'}}}}, default='glorot'
-        'glorot' is scikit-learn's scheme exactly: weights and intercepts
-        uniform in ±√(6/(fan_in + fan_out)) (±√(2/…) for 'logistic');
-        'he' draws weights from N(0, 2/fan_in) with zero intercepts, better
-        for deep relu networks.
-{extra}
-    Attributes
-    ----------
-{attrs}
+_WEIGHTS_DOC = """\
     coefs_ : list of ndarray
         coefs_[i] has shape (units of layer i, units of layer i + 1).
         Weights assigned here (new arrays, or edited in place) are what
@@ -94,144 +34,40 @@ _MLP_DOC = """
         intercepts_[i] has shape (units of layer i + 1,); assignable as
         ``coefs_``.
     n_layers_ : int
-        Layers, input and output included.
-    {{fitted}}
-"""
+        Layers, input and output included."""
 
 
 class _MLPBase(BaseSGDEstimator):
-    """MLP glue: hidden layers, hidden-unit dropout, random start, coefs_."""
+    """The MLP family: hidden layers, hidden-unit dropout, random start, coefs_."""
 
-    _dropout_input = False
-    _parameter_constraints = {
-        **BaseSGDEstimator._parameter_constraints,
-        "hidden_layer_sizes": [
-            "array-like",
-            Interval(Integral, 1, None, closed="left"),
-        ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
-        "weight_init": [StrOptions({"glorot", "he"})],
-    }
+    _family = "mlp"
 
-    def _hidden_layer_sizes(self):
-        sizes = self.hidden_layer_sizes
-        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
-        if not all(isinstance(s, Integral | np.integer) and s > 0 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers, got {sizes}."
-            )
-        return tuple(int(s) for s in sizes)
-
-    def _activation_name(self):
-        return self.activation
-
-    def _weight_init_scheme(self):
-        return self.weight_init
-
-    def _max_fun(self):
-        return self.max_fun
-
-    def _model_attributes(self, layout, theta):
-        return {
-            "coefs_": [c.copy() for c in layout.coefs(theta)],
-            "intercepts_": [b.copy() for b in layout.intercepts(theta)],
-            "n_layers_": len(layout.layer_units),
-        }
-
-    def _layers(self):
-        return self.coefs_, self.intercepts_
-
-    def _check_batch_size(self, n_samples):
-        """scikit-learn's MLP warning for an int batch_size beyond the rows."""
-        if (
-            self.solver != "lbfgs"
-            and isinstance(self.batch_size, Integral)
-            and self.batch_size > n_samples
-        ):
-            warnings.warn(
-                "Got `batch_size` less than 1 or larger than sample size. It is "
-                f"going to be clipped (batch_size={self.batch_size}, "
-                f"{n_samples} training samples).",
-                UserWarning,
-                stacklevel=4,
-            )
-
-    def _warn_not_converged(self, max_iter, n_iter):
-        """scikit-learn's MLP sentence first, so that filters on it match."""
-        if self.solver == "lbfgs":
-            message = (
-                f"lbfgs failed to converge after {n_iter} iteration(s). Increase "
-                f"max_iter (max_iter={max_iter}) or max_fun (max_fun="
-                f"{self.max_fun}), or scale the features."
-            )
-        else:
-            message = (
-                f"Stochastic Optimizer: Maximum iterations ({max_iter}) reached and "
-                "the optimization hasn't converged yet. Increase max_iter, or "
-                "adjust learning_rate_init or tol."
-            )
-        warnings.warn(message, ConvergenceWarning, stacklevel=4)
-
-    def _has_weights(self):
-        return hasattr(self, "coefs_") and hasattr(self, "intercepts_")
-
-    def _weight_units(self):
-        hidden = [np.shape(c)[-1] if np.ndim(c) else 0 for c in self.coefs_[:-1]]
-        return (self.n_features_in_, *hidden, self.n_outputs_)
-
-    def _check_weight_shapes(self, layer_units, action):
-        coefs, intercepts = self.coefs_, self.intercepts_
-        shapes = list(zip(layer_units[:-1], layer_units[1:]))
-        if len(coefs) == len(intercepts) == len(shapes) and all(
-            np.shape(coef) == shape and np.shape(intercept) == shape[1:]
-            for coef, intercept, shape in zip(coefs, intercepts, shapes)
-        ):
-            return
-        needed = (
-            f"layers of {tuple(layer_units)} units need coefs_ of shapes {shapes} "
-            f"and intercepts_ of shapes {[shape[1:] for shape in shapes]}"
-        )
-        if len(coefs) != len(shapes) or len(intercepts) != len(shapes):
-            raise ValueError(
-                f"Cannot {action} the weights: coefs_ has {len(coefs)} and "
-                f"intercepts_ {len(intercepts)} entries, but {needed}."
-            )
-        for i, (coef, intercept, shape) in enumerate(zip(coefs, intercepts, shapes)):
-            for name, value, expected in (
-                (f"coefs_[{i}]", coef, shape),
-                (f"intercepts_[{i}]", intercept, shape[1:]),
-            ):
-                if np.shape(value) != expected:
-                    raise ValueError(
-                        f"Cannot {action} the weights: {name} has shape "
-                        f"{np.shape(value)}, but {needed}."
-                    )
+    def _model_part(self):
+        return MLP(self.hidden_layer_sizes, self.activation, self.weight_init, self.max_fun)
 
 
-def _set_shared_params(estimator, arguments):
-    for name in _SHARED_PARAMS:
-        setattr(estimator, name, arguments[name])
-
-
-@fill_doc
 class MLPRegressor(RegressorGlue, _MLPBase):
     __doc__ = (
         """Multi-layer perceptron regressor: scikit-learn's, plus dropout, L1 and more.
 
     Trained by backprop on the squared error (Gaussian) or the Poisson half
     deviance (log link), averaged over outputs, plus alpha·P(W).
+
+    Parameters
+    ----------
+    {parameters}
+
+    Attributes
+    ----------
 """
-        + _MLP_DOC.format(
-            first="""    loss : {{'squared_error', 'poisson'}}, default='squared_error'
-        The negative log-likelihood minimised.""",
-            extra="",
-            attrs="",
-        )
+        + _WEIGHTS_DOC
         + """
+    {fitted}
+
     See Also
     --------
-    sklearn.neural_network.MLPRegressor, SGDLinearRegressor
+    sklearn.neural_network.MLPRegressor : scikit-learn's, which this replaces.
+    SGDLinearRegressor : The model without hidden layers.
 
     Examples
     --------
@@ -243,11 +79,6 @@ class MLPRegressor(RegressorGlue, _MLPBase):
     True
     """
     )
-
-    _parameter_constraints = {
-        **_MLPBase._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
-    }
 
     def __init__(
         self,
@@ -282,9 +113,13 @@ class MLPRegressor(RegressorGlue, _MLPBase):
         rho=0.9,
         average=False,
         weight_init="glorot",
+        warmup_fraction=0.0,
+        max_grad_norm=None,
     ):
-        self.loss = loss
-        _set_shared_params(self, locals())
+        store_params(self, locals())
+
+    def _target_encoder(self):
+        return RegressionTargets(self.loss)
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -294,17 +129,20 @@ class MLPRegressor(RegressorGlue, _MLPBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's samples.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The chunk's targets.
         sample_weight : array-like of shape (n_samples,), default=None
+            The chunk's sample weights; None means 1.
 
         Returns
         -------
         self : object
+            The estimator, trained one more epoch.
         """
         return self._partial_fit(X, y, sample_weight)
 
 
-@fill_doc
 class MLPClassifier(ClassifierGlue, _MLPBase):
     __doc__ = (
         """Multi-layer perceptron classifier: scikit-learn's, plus dropout, L1 and more.
@@ -314,20 +152,24 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
     label for multilabel (indicator) targets. y with a single class is
     fitted as scikit-learn's MLP fits it: ``predict`` returns that class, and
     ``predict_proba`` has two columns (the class and its complement).
+
+    Parameters
+    ----------
+    {parameters}
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels (for multilabel targets, 0 … n_labels − 1).
 """
-        + _MLP_DOC.format(
-            first="",
-            extra="""    class_weight : dict, 'balanced' or None, default=None
-        Weights per class multiplying ``sample_weight`` (not for multilabel
-        targets, nor 'balanced' in ``partial_fit``).
-""",
-            attrs="""    classes_ : ndarray of shape (n_classes,)
-        The labels (for multilabel targets, 0 … n_labels − 1).""",
-        )
+        + _WEIGHTS_DOC
         + """
+    {fitted}
+
     See Also
     --------
-    sklearn.neural_network.MLPClassifier, SoftmaxClassifier
+    sklearn.neural_network.MLPClassifier : scikit-learn's, which this replaces.
+    SoftmaxClassifier : The model without hidden layers.
 
     Examples
     --------
@@ -341,11 +183,6 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
     )
 
     _multilabel = True
-    _fits_one_class = True
-    _parameter_constraints = {
-        **_MLPBase._parameter_constraints,
-        "class_weight": [StrOptions({"balanced"}), dict, None],
-    }
 
     def __init__(
         self,
@@ -379,10 +216,21 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
         rho=0.9,
         average=False,
         weight_init="glorot",
+        warmup_fraction=0.0,
+        max_grad_norm=None,
         class_weight=None,
     ):
-        self.class_weight = class_weight
-        _set_shared_params(self, locals())
+        store_params(self, locals())
+
+    def _target_encoder(self):
+        return ClassTargets(
+            binary_one_column=True,
+            multiclass_loss="categorical_log_loss",
+            multilabel=True,
+            fits_one_class=True,
+            class_weight=self.class_weight,
+            name=type(self).__name__,
+        )
 
     @available_if(_stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
@@ -392,8 +240,11 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's samples.
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
+            The chunk's labels (an indicator matrix for multilabel targets).
         sample_weight : array-like of shape (n_samples,), default=None
+            The chunk's sample weights; None means 1.
         classes : array-like of shape (n_classes,), default=None
             Every label of the stream: required on the first call (except
             for multilabel indicator targets), checked on later ones.
@@ -401,5 +252,6 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
         Returns
         -------
         self : object
+            The estimator, trained one more epoch.
         """
         return self._classifier_partial_fit(X, y, sample_weight, classes)

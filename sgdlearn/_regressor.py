@@ -1,19 +1,34 @@
-"""What the regressors share: numeric targets, the output's inverse link, R²."""
+"""What the regressors share: numeric targets, and predictions through the
+loss's inverse link."""
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils.validation import column_or_1d
 
-from ._losses import LOSS_BY_OUTPUT
-
-OUT_ACTIVATION = {"squared_error": "identity", "poisson": "exp"}
+from ._losses import LOSSES
 
 
-class RegressorGlue(RegressorMixin):
-    """Mixin for ``BaseSGDEstimator`` regressors with a ``loss`` parameter."""
+class RegressionTargets:
+    """The target encoder of a regressor: y as 2-D columns in X's dtype.
 
-    def _encode_targets(self, y, dtype, *, known=None, classes=None):
+    Parameters
+    ----------
+    loss : str
+        The name of the loss in ``_losses.LOSSES``; it checks y's range.
+    """
+
+    y_numeric = True
+
+    def __init__(self, loss):
+        self.loss_name = loss
+
+    def encode(self, y, dtype, *, known=None, classes=None):
+        """(Y, encoding): 2-D targets in ``dtype`` and the attributes describing them.
+
+        ``encoding`` (``n_outputs_``, ``out_activation_`` and the loss's
+        name) is committed with the fit; ``known`` is the encoding of the fit
+        being continued or of the training data (for validation targets).
+        """
         if np.ndim(y) == 2 and np.shape(y)[1] == 1:
             # as scikit-learn's MLPRegressor: a DataConversionWarning, then one
             # output (predict gives shape (n_samples,))
@@ -25,28 +40,45 @@ class RegressorGlue(RegressorMixin):
                 f"y has {Y.shape[1]} outputs but the model was fitted with "
                 f"{known['n_outputs_']}."
             )
+        loss = LOSSES[self.loss_name]()
         # y as given: float32 would round a tiny negative target to -0.0
-        if self.loss == "poisson" and (np.asarray(y) < 0).any():
-            raise ValueError(
-                "loss='poisson' requires non-negative y (counts or rates); y has "
-                "negative values. Use loss='squared_error' for signed targets."
-            )
+        loss.check_targets(np.asarray(y))
         return Y, {
             "n_outputs_": Y.shape[1],
-            "out_activation_": OUT_ACTIVATION[self.loss],
+            "out_activation_": loss.out_activation,
+            "_loss_name_": loss.name,
         }
 
-    def _score_raw(self, raw, Y, sample_weight, encoding):
-        """R² of the predictions (uniform average over outputs), in float64:
-        the squares of float32 targets beyond ~1e19 overflow, and R² = NaN."""
-        prediction = LOSS_BY_OUTPUT[OUT_ACTIVATION[self.loss]]().inverse_link(raw)
-        return float(
-            r2_score(
-                Y.astype(np.float64, copy=False),
-                prediction.astype(np.float64, copy=False),
-                sample_weight=sample_weight,
-            )
-        )
+    @staticmethod
+    def known_encoding(estimator):
+        """The encoding a fitted ``estimator`` holds."""
+        return {
+            name: getattr(estimator, name)
+            for name in ("n_outputs_", "out_activation_", "_loss_name_")
+        }
+
+    @staticmethod
+    def class_weight_factor(y, encoding, incremental):
+        """Regressors have no class weights."""
+        return None
+
+    @staticmethod
+    def check_warm_start(y, known):
+        """Any numeric y may continue a fit (its outputs are checked by encode)."""
+
+    @staticmethod
+    def stratify(Y, encoding):
+        """Regression targets are not stratified."""
+        return None, ""
+
+    @staticmethod
+    def score(loss, raw, Y, sample_weight, encoding):
+        """The loss's own score (R² for the regression losses)."""
+        return loss.score(raw, Y, sample_weight)
+
+
+class RegressorGlue(RegressorMixin):
+    """Mixin for the regressors: ``predict`` and the multi-output tag."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -59,6 +91,7 @@ class RegressorGlue(RegressorMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples.
 
         Returns
         -------
@@ -66,5 +99,5 @@ class RegressorGlue(RegressorMixin):
             float32 for a model fitted on float32 data.
         """
         raw = self._raw_output(X)
-        y_pred = LOSS_BY_OUTPUT[self.out_activation_]().inverse_link(raw)
+        y_pred = self._fitted_loss().inverse_link(raw)
         return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred

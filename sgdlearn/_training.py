@@ -25,17 +25,15 @@ class TrainingState:
     """What a fit leaves behind for ``partial_fit`` and ``warm_start``.
 
     Besides θ, the optimizer's and schedule's state and the generator, it
-    holds the target encoding (``classes_``…) and what mirrors the fitted
-    attributes: ``t`` samples seen, ``n_iter`` epochs of all calls, the loss and
+    holds what mirrors the fitted attributes: ``t`` samples seen, ``n_iter`` epochs of all calls, the loss and
     validation curves, the stopping counters, and the best θ seen on the
     validation data (early stopping). ``average`` is the
     :class:`~sgdlearn._averaging.IterateAverage` of θ, or None.
     """
 
-    def __init__(self, theta, optimizer, schedule, rng, encoding, average=None):
+    def __init__(self, theta, optimizer, schedule, rng, average=None):
         self.theta = theta
         self.average = average
-        self.encoding = encoding
         self.optimizer = optimizer
         self.schedule = schedule
         self.rng = rng

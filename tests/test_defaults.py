@@ -31,7 +31,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_info
 
-import sgdlearn._base as base_module
+import sgdlearn._engine as engine_module
+import sgdlearn._solver as solver_module
 from sgdlearn import SGDLinearRegressor, SGDLogisticClassifier, SoftmaxClassifier
 from sgdlearn._threads import MIN_PARALLEL_PRODUCT, blas_threads_for
 
@@ -183,7 +184,7 @@ def test_auto_solver_is_lbfgs_where_the_objective_suits_it():
 def test_auto_solver_is_adagrad_on_large_data(monkeypatch):
     X, y = load_diabetes(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    monkeypatch.setattr(base_module, "AUTO_LBFGS_MAX_SAMPLES", len(y) - 1)
+    monkeypatch.setattr(solver_module, "AUTO_LBFGS_MAX_SAMPLES", len(y) - 1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est = SGDLinearRegressor().fit(X, y)
@@ -195,7 +196,7 @@ def test_auto_solver_is_adagrad_on_large_data(monkeypatch):
     ("n_samples", "batch_size"), [(1, 1), (100, 1), (250, 3), (6400, 100), (10**6, 512)]
 )
 def test_auto_batch_size_takes_64_steps_up_to_512_rows(n_samples, batch_size):
-    assert SGDLinearRegressor()._auto_batch_size(n_samples) == batch_size
+    assert SGDLinearRegressor()._model_part().auto_batch_size(n_samples) == batch_size
 
 
 def _blas_threads():
@@ -208,13 +209,13 @@ def test_small_fits_and_predictions_run_on_one_blas_thread(monkeypatch):
     """L-BFGS on digits-sized data runs with every BLAS pool at one thread (two
     pools spinning against each other slowed its products 50×)."""
     seen = {}
-    original = base_module.train_lbfgs
+    original = engine_module.train_lbfgs
 
     def recording(*args, **kwargs):
         seen["during"] = _blas_threads()
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(base_module, "train_lbfgs", recording)
+    monkeypatch.setattr(engine_module, "train_lbfgs", recording)
     X, y = load_digits(return_X_y=True)
     est = SoftmaxClassifier().fit(StandardScaler().fit_transform(X), y)
     assert seen["during"] == {1}
