@@ -30,6 +30,7 @@ import traceback
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import ALL, CLASSIFIERS, QuietCallback
 
 dask = pytest.importorskip("dask")
 pytest.importorskip("distributed")
@@ -58,15 +59,6 @@ pytestmark = pytest.mark.filterwarnings(
 
 CLUSTER_START_TIMEOUT = 90  # seconds
 TEST_TIMEOUT = 120  # seconds, per test
-
-ALL = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-CLASSIFIERS = (SGDLogisticClassifier, SoftmaxClassifier, MLPClassifier)
 
 
 @pytest.fixture(scope="module")
@@ -135,21 +127,12 @@ def parameters(est):
     return np.concatenate([np.ravel(a) for a in arrays])
 
 
-class CallLog:
+class CallLog(QuietCallback):
     """A scikit-learn callback appending (process id, samples seen) to a file
     after each fit or partial_fit call, wherever the estimator runs."""
 
     def __init__(self, path):
         self.path = str(path)
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         if context.parent is None:

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _callbacks import QuietCallback
+from conftest import ALL, CLASSIFIERS, MLPS, REGRESSORS, QuietCallback
 from joblib import Parallel, delayed
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import ClassifierMixin, clone
@@ -39,16 +39,6 @@ from sgdlearn import (
     SoftmaxClassifier,
 )
 
-ALL = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-CLASSIFIERS = [E for E in ALL if issubclass(E, ClassifierMixin)]
-REGRESSORS = [E for E in ALL if not issubclass(E, ClassifierMixin)]
-MLPS = [MLPRegressor, MLPClassifier]
 # MLPClassifier fits y with one class, as scikit-learn's MLP (issue 13)
 LINEAR_CLASSIFIERS = [E for E in CLASSIFIERS if E not in MLPS]
 SOLVERS = ["sgd", "adagrad", "rmsprop", "adam", "lbfgs"]

@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import ALL, CLASSIFIERS, MLPS, QuietCallback
 from sklearn.exceptions import ConvergenceWarning
 
 from sgdlearn import (
@@ -43,16 +44,6 @@ from sgdlearn import (
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-ALL = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-CLASSIFIERS = (SGDLogisticClassifier, SoftmaxClassifier, MLPClassifier)
-MLPS = (MLPRegressor, MLPClassifier)
 
 
 def make_estimator(Estimator, **params):
@@ -797,21 +788,12 @@ def test_float32_memmap_chunks_train_in_float32(tmp_path):
 # -- progress of a stream through callbacks ----------------------------------------
 
 
-class ChunkProgress:
+class ChunkProgress(QuietCallback):
     """A scikit-learn callback recording, after each partial_fit call, the
     samples seen so far and that call's loss."""
 
     def __init__(self):
         self.seen, self.losses, self.epochs = [], [], 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         if context.parent is not None:  # the call's one epoch
