@@ -51,11 +51,14 @@ from sgdlearn import (  # noqa: E402
     SoftmaxClassifier,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning",
-    # dask warns when a worker is slow to start or a task graph is large
-    "ignore::UserWarning:distributed",
-)
+pytestmark = [
+    pytest.mark.slow,  # a LocalCluster of worker processes
+    pytest.mark.filterwarnings(
+        "ignore::sklearn.exceptions.ConvergenceWarning",
+        # dask warns when a worker is slow to start or a task graph is large
+        "ignore::UserWarning:distributed",
+    ),
+]
 
 CLUSTER_START_TIMEOUT = 90  # seconds
 TEST_TIMEOUT = 120  # seconds, per test

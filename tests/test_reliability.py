@@ -1438,6 +1438,7 @@ def test_clones_fit_in_parallel_threads_like_serially(Estimator):
         _assert_same_fit(a, b)
 
 
+@pytest.mark.slow  # starts joblib's loky worker processes
 def test_clones_fit_in_parallel_processes_like_serially():
     """joblib's loky processes (pickled estimators there and back)."""
     jobs, expected = [], []
@@ -1493,6 +1494,7 @@ def test_repeated_fits_do_not_leak_memory(Estimator):
     assert growth < 16 * 2**20, f"RSS grew by {growth / 2**20:.1f} MB over 100 fits"
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_pickles_load_in_a_fresh_process(tmp_path):
     X, _ = data(SoftmaxClassifier, n=50, n_features=4)
     models, expected = {}, {}

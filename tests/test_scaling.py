@@ -559,6 +559,7 @@ def run_measurement(**options):
     return results
 
 
+@pytest.mark.slow  # a fresh interpreter, 200,000 rows
 def test_wide_sparse_logistic_fit_stays_far_below_the_dense_size():
     """200,000 x 2^18 with 50 non-zeros per row: 420 GB dense, 120 MB as CSR."""
     results = run_measurement(
@@ -578,6 +579,7 @@ def test_wide_sparse_logistic_fit_stays_far_below_the_dense_size():
         assert result["train_accuracy"] > 0.65, result  # chance is 0.5
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_wide_sparse_mlp_first_layer_stays_far_below_the_dense_size():
     """20,000 x 2^16 with 50 non-zeros per row into 16 hidden units: the first
     layer multiplies the sparse batch directly (10.5 GB dense)."""
