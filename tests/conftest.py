@@ -23,8 +23,8 @@ Profiles:
   early stopping on large values) turned up about once in 700 examples of
   the validation-path test and once in 1,100-1,900 of the fit test, so 30
   examples never met it. With 2000, the ``ci`` run finds it (in two tests)
-  on the code before the fix. tests/test_fuzz.py takes about 90 s with it
-  on one core; a failing run longer, while hypothesis shrinks the example.
+  on the code before the fix. A failing run takes longer, while hypothesis
+  shrinks the example.
 - ``long``: 1000 examples per test, drawn afresh on every run (not
   derandomized), for a search beyond the examples CI repeats: before a
   release, or after touching input validation or the training loop. Run it
