@@ -2,7 +2,7 @@
 
 - :class:`NumpyMiniBatchLinear`: a straightforward NumPy mini-batch loop for
   the linear workloads (shuffle, gather a batch, gradient, Adam step), the
-  "numpy-loop" of issue 5; with ``batches="strided"`` the leanest loop we
+  "numpy-loop"; with ``batches="strided"`` the leanest loop we
   could write in NumPy instead ("numpy-floor"): strided batch views (fixed
   batches, no gather: not a true shuffle), preallocated buffers, in-place
   Adam, no loss value, a floor for what any NumPy implementation of these

@@ -5,7 +5,7 @@
 - :func:`gemm_gflops`, :func:`read_bandwidth`: what the hardware allows,
   measured in the same run as the contenders.
 - :func:`mlp_matmul_epoch`: the matrix products of one MLP epoch alone, the
-  reference of issue 5's "1.3 ×" target.
+  "matmul-only" reference row.
 - :func:`environment`: versions, threadpoolctl's view, CPU, load.
 """
 
@@ -64,9 +64,8 @@ def read_bandwidth(megabytes=1024, repeats=5):
 def contention_probe(repeats=400):
     """Milliseconds of three small float32 products (256×50·50×256, ·256×128, ᵀ·).
 
-    About 0.26 ms on an idle 2-core machine with 2 BLAS threads; other
-    processes on the cores make the BLAS threads wait for each other and
-    multiply it. Measured at the start and the end of a run.
+    Other processes on the cores make the BLAS threads wait for each other
+    and multiply it. Measured at the start and the end of a run.
     """
     rng = np.random.default_rng(0)
     x = rng.random((256, 50), dtype=np.float32)
@@ -88,7 +87,7 @@ def fault_in_bandwidth(megabytes=256, repeats=3):
     """GB/s of allocating and first writing a fresh float64 array (median).
 
     Fresh memory must be page-faulted in; on virtual machines that hand freed
-    memory back to the host this can be 10× slower than rewriting memory
+    memory back to the host this can be much slower than rewriting memory
     already owned, and it taxes every contender that allocates large
     temporaries (a centred copy of X, a shuffled copy per epoch).
     """

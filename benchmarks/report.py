@@ -137,28 +137,6 @@ def settings_list(results):
     return "\n".join(lines)
 
 
-def targets_table(rows):
-    if not rows:
-        return "(no target applies to the selected workloads and contenders)"
-    lines = [
-        "| workload | target | sgdlearn | comparator | measured | limit | met |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        if r["measured"] is not None:
-            measured = ratio_text(r["measured"])
-        elif r.get("lower_bound") is not None:
-            measured = f"> {ratio_text(r['lower_bound'])} (target not reached)"
-        else:
-            measured = "n/a"
-        met = "yes" if r["met"] else "**no**"
-        lines.append(
-            f"| {r['workload']} | {r['target']} | {r.get('sgdlearn', '')} | "
-            f"{r.get('comparator') or '—'} | {measured} | {r['limit']:.2f}× | {met} |"
-        )
-    return "\n".join(lines)
-
-
 def _loads(loads):
     return "n/a" if not loads else ", ".join(f"{value:.1f}" for value in loads)
 
@@ -217,7 +195,7 @@ def legend(meta):
     )
 
 
-def markdown(meta, results, target_rows):
+def markdown(meta, results):
     sections = [
         f"# sgdlearn benchmarks, {meta['date']}",
         f"Command: `{meta['command']}` ({meta['duration_s']:.0f} s)",
@@ -225,7 +203,6 @@ def markdown(meta, results, target_rows):
         "## Results\n\n" + results_table(results),
         legend(meta),
         "## Workloads\n\n" + workload_notes(results),
-        "## Issue 5 targets\n\n" + targets_table(target_rows),
         "## Contender settings\n\n" + settings_list(results),
     ]
     return "\n\n".join(sections) + "\n"
@@ -239,8 +216,8 @@ def _json_default(value):
     return str(value)
 
 
-def write_json(path, meta, results, target_rows):
-    payload = {"meta": meta, "workloads": results, "targets": target_rows}
+def write_json(path, meta, results):
+    payload = {"meta": meta, "workloads": results}
     Path(path).write_text(json.dumps(payload, indent=1, default=_json_default))
 
 

@@ -21,7 +21,7 @@ if __package__ in (
 ):  # run as a script: make the `benchmarks` package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import machine, measure, report, targets  # noqa: E402
+from benchmarks import machine, measure, report  # noqa: E402
 from benchmarks.contenders import contenders_for, select  # noqa: E402
 from benchmarks.memory import measure_in_fresh_process  # noqa: E402
 from benchmarks.workloads import (  # noqa: E402
@@ -196,6 +196,17 @@ def best_loss_target(entries):
     return 1.01 * min(losses) if losses else None
 
 
+def metric(contender, name):
+    """Seconds per epoch (median) or seconds to the target, or None."""
+    if contender is None or contender.get("error"):
+        return None
+    if name == "per_epoch":
+        per_epoch = (contender.get("timing") or {}).get("per_epoch")
+        return per_epoch["median"] if per_epoch else None
+    reached = contender.get("time_to_target") or {}
+    return reached.get("seconds") if reached.get("reached") else None
+
+
 def add_ratios(result):
     entries = result["contenders"]
     reference = next((e for e in entries if e["library"] == "sgdlearn"), None)
@@ -203,12 +214,12 @@ def add_ratios(result):
     bound = result["hardware_bound"]["seconds"]
     for entry in entries:
         ratios = entry.setdefault("ratios", {})
-        per_epoch = targets.metric(entry, "per_epoch")
+        per_epoch = metric(entry, "per_epoch")
         if per_epoch is not None:
             ratios["hardware"] = per_epoch / bound
         for key in ("per_epoch", "time_to_target"):
-            ours = targets.metric(reference, key)
-            theirs = targets.metric(entry, key)
+            ours = metric(reference, key)
+            theirs = metric(entry, key)
             if ours and theirs is not None:
                 ratios[key] = theirs / ours
 
@@ -269,13 +280,13 @@ def run_workload(name, args, limits, scratch):
 # -- the whole run ------------------------------------------------------------
 
 
-def write_outputs(out, meta, results, target_rows):
+def write_outputs(out, meta, results):
     out.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    text = report.markdown(meta, results, target_rows)
+    text = report.markdown(meta, results)
     paths = {"md": out / f"{stamp}.md", "json": out / f"{stamp}.json"}
     paths["md"].write_text(text)
-    report.write_json(paths["json"], meta, results, target_rows)
+    report.write_json(paths["json"], meta, results)
     if report.write_chart(out / f"{stamp}.png", results):
         paths["png"] = out / f"{stamp}.png"
     for suffix, path in paths.items():
@@ -318,8 +329,7 @@ def main(argv=None):
     meta["load_after"] = machine.load_average()
     meta["machine"]["contention_probe_ms_after"] = machine.contention_probe()
     meta["duration_s"] = time.perf_counter() - _START
-    target_rows = targets.evaluate(results)
-    text, paths = write_outputs(args.out, meta, results, target_rows)
+    text, paths = write_outputs(args.out, meta, results)
     print(text)
     log("wrote " + ", ".join(str(p) for p in paths.values()))
     return 0

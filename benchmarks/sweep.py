@@ -6,15 +6,15 @@ the test loss is first within 1% of the optimum's (the target of
 ``run.py``), up to ``--max-epochs``. The grid crosses solvers, learning
 rates and batch sizes; ``--seeds`` repeats each setting. It prints a
 markdown table per workload, best settings first. This is the measurement
-behind the settings the docs recommend (docs/user_guide/performance.rst,
-"Reaching the optimum quickly")::
+behind the linear models' defaults (docs/user_guide/performance.rst,
+"The linear models' defaults")::
 
     python benchmarks/sweep.py                      # the default grid, 1 seed
     python benchmarks/sweep.py --seeds 5 --solver adagrad --lr 0.03 \\
         --batch-size 512
 
 It counts epochs, not seconds, so it can run with one BLAS thread on a busy
-machine; ``run.py`` times the recommended setting.
+machine; ``run.py`` times the defaults.
 """
 
 import argparse

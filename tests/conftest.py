@@ -1,4 +1,10 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: the estimator lists, a do-nothing callback and
+the hypothesis profiles.
+
+Test modules import the lists and the callback from here (pytest puts
+``tests/`` on ``sys.path``)::
+
+    from conftest import ALL, CLASSIFIERS, MLPS, QuietCallback
 
 The property-based tests (tests/test_fuzz.py) run a bounded number of
 examples by default so the suite stays fast. Select a longer search with::
@@ -17,8 +23,8 @@ Profiles:
   early stopping on large values) turned up about once in 700 examples of
   the validation-path test and once in 1,100-1,900 of the fit test, so 30
   examples never met it. With 2000, the ``ci`` run finds it (in two tests)
-  on the code before the fix. tests/test_fuzz.py takes about 90 s with it
-  on one core; a failing run longer, while hypothesis shrinks the example.
+  on the code before the fix. A failing run takes longer, while hypothesis
+  shrinks the example.
 - ``long``: 1000 examples per test, drawn afresh on every run (not
   derandomized), for a search beyond the examples CI repeats: before a
   release, or after touching input validation or the training loop. Run it
@@ -28,6 +34,50 @@ Profiles:
 import os
 
 from hypothesis import HealthCheck, settings
+
+from sgdlearn import (
+    MLPClassifier,
+    MLPRegressor,
+    SGDLinearRegressor,
+    SGDLogisticClassifier,
+    SoftmaxClassifier,
+)
+
+# -- the estimators ------------------------------------------------------------
+
+ALL = (
+    SGDLinearRegressor,
+    SGDLogisticClassifier,
+    SoftmaxClassifier,
+    MLPRegressor,
+    MLPClassifier,
+)
+CLASSIFIERS = (SGDLogisticClassifier, SoftmaxClassifier, MLPClassifier)
+REGRESSORS = (SGDLinearRegressor, MLPRegressor)
+MLPS = (MLPRegressor, MLPClassifier)
+
+
+class QuietCallback:
+    """Follows scikit-learn's FitCallback protocol with hooks that do nothing.
+
+    Tests subclass it and override the hook they watch, usually
+    ``on_fit_task_end`` (whose context has a parent for an epoch sub-task).
+    """
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        pass
+
+
+# -- hypothesis profiles -------------------------------------------------------
 
 _COMMON = {
     "deadline": None,

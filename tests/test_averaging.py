@@ -5,16 +5,13 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import ALL
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
 from sgdlearn import (
-    MLPClassifier,
-    MLPRegressor,
     SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
 )
 from sgdlearn._training import unpack_state
 
@@ -110,13 +107,7 @@ def test_partial_fit_and_warm_start_continue_the_average(solver):
 
 @pytest.mark.parametrize(
     "Estimator",
-    [
-        SGDLinearRegressor,
-        SGDLogisticClassifier,
-        SoftmaxClassifier,
-        MLPRegressor,
-        MLPClassifier,
-    ],
+    ALL,
 )
 def test_every_estimator_reports_the_averaged_weights(Estimator):
     rng = np.random.default_rng(0)

@@ -30,6 +30,7 @@ import traceback
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import ALL, CLASSIFIERS, QuietCallback
 
 dask = pytest.importorskip("dask")
 pytest.importorskip("distributed")
@@ -50,23 +51,17 @@ from sgdlearn import (  # noqa: E402
     SoftmaxClassifier,
 )
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning",
-    # dask warns when a worker is slow to start or a task graph is large
-    "ignore::UserWarning:distributed",
-)
+pytestmark = [
+    pytest.mark.slow,  # a LocalCluster of worker processes
+    pytest.mark.filterwarnings(
+        "ignore::sklearn.exceptions.ConvergenceWarning",
+        # dask warns when a worker is slow to start or a task graph is large
+        "ignore::UserWarning:distributed",
+    ),
+]
 
 CLUSTER_START_TIMEOUT = 90  # seconds
 TEST_TIMEOUT = 120  # seconds, per test
-
-ALL = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-CLASSIFIERS = (SGDLogisticClassifier, SoftmaxClassifier, MLPClassifier)
 
 
 @pytest.fixture(scope="module")
@@ -135,21 +130,12 @@ def parameters(est):
     return np.concatenate([np.ravel(a) for a in arrays])
 
 
-class CallLog:
+class CallLog(QuietCallback):
     """A scikit-learn callback appending (process id, samples seen) to a file
     after each fit or partial_fit call, wherever the estimator runs."""
 
     def __init__(self, path):
         self.path = str(path)
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         if context.parent is None:

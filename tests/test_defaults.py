@@ -207,7 +207,7 @@ def _blas_threads():
 
 def test_small_fits_and_predictions_run_on_one_blas_thread(monkeypatch):
     """L-BFGS on digits-sized data runs with every BLAS pool at one thread (two
-    pools spinning against each other slowed its products 50×)."""
+    pools spinning against each other slow its products down)."""
     seen = {}
     original = engine_module.train_lbfgs
 

@@ -6,25 +6,20 @@ the default settings, so none is listed.
 """
 
 import pytest
+from conftest import ALL
 from sklearn.utils.estimator_checks import (
     check_param_validation,
     parametrize_with_checks,
 )
 
 from sgdlearn import (
-    MLPClassifier,
     MLPRegressor,
     SGDLinearRegressor,
-    SGDLogisticClassifier,
     SoftmaxClassifier,
 )
 
 ESTIMATORS = [
-    SGDLinearRegressor(random_state=0),
-    SGDLogisticClassifier(random_state=0),
-    SoftmaxClassifier(random_state=0),
-    MLPRegressor(random_state=0),
-    MLPClassifier(random_state=0),
+    *(Estimator(random_state=0) for Estimator in ALL),
     SGDLinearRegressor(solver="lbfgs"),
     SoftmaxClassifier(solver="lbfgs"),
     MLPRegressor(solver="lbfgs", random_state=0),

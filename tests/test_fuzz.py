@@ -33,6 +33,7 @@ import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import ALL, MLPS
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
@@ -42,20 +43,8 @@ from threadpoolctl import threadpool_limits
 
 from sgdlearn import (
     MLPClassifier,
-    MLPRegressor,
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
 )
 
-ALL = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-MLPS = (MLPRegressor, MLPClassifier)
 SOLVERS = ["sgd", "adagrad", "rmsprop", "adam", "lbfgs"]
 
 # Messages that a fit on clean input may still raise: the documented

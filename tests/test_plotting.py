@@ -227,6 +227,7 @@ def test_clear_error_without_matplotlib(monkeypatch):
         LossCurveDisplay([1.0, 0.5]).plot()
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_importing_sgdlearn_does_not_import_matplotlib():
     import subprocess
 

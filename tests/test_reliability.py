@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from _callbacks import QuietCallback
+from conftest import ALL, CLASSIFIERS, MLPS, REGRESSORS, QuietCallback
 from joblib import Parallel, delayed
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import ClassifierMixin, clone
@@ -39,16 +39,6 @@ from sgdlearn import (
     SoftmaxClassifier,
 )
 
-ALL = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-CLASSIFIERS = [E for E in ALL if issubclass(E, ClassifierMixin)]
-REGRESSORS = [E for E in ALL if not issubclass(E, ClassifierMixin)]
-MLPS = [MLPRegressor, MLPClassifier]
 # MLPClassifier fits y with one class, as scikit-learn's MLP (issue 13)
 LINEAR_CLASSIFIERS = [E for E in CLASSIFIERS if E not in MLPS]
 SOLVERS = ["sgd", "adagrad", "rmsprop", "adam", "lbfgs"]
@@ -1448,6 +1438,7 @@ def test_clones_fit_in_parallel_threads_like_serially(Estimator):
         _assert_same_fit(a, b)
 
 
+@pytest.mark.slow  # starts joblib's loky worker processes
 def test_clones_fit_in_parallel_processes_like_serially():
     """joblib's loky processes (pickled estimators there and back)."""
     jobs, expected = [], []
@@ -1503,6 +1494,7 @@ def test_repeated_fits_do_not_leak_memory(Estimator):
     assert growth < 16 * 2**20, f"RSS grew by {growth / 2**20:.1f} MB over 100 fits"
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_pickles_load_in_a_fresh_process(tmp_path):
     X, _ = data(SoftmaxClassifier, n=50, n_features=4)
     models, expected = {}, {}

@@ -32,6 +32,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import ALL, CLASSIFIERS, MLPS, QuietCallback
 from sklearn.exceptions import ConvergenceWarning
 
 from sgdlearn import (
@@ -43,16 +44,6 @@ from sgdlearn import (
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-ALL = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-CLASSIFIERS = (SGDLogisticClassifier, SoftmaxClassifier, MLPClassifier)
-MLPS = (MLPRegressor, MLPClassifier)
 
 
 def make_estimator(Estimator, **params):
@@ -568,6 +559,7 @@ def run_measurement(**options):
     return results
 
 
+@pytest.mark.slow  # a fresh interpreter, 200,000 rows
 def test_wide_sparse_logistic_fit_stays_far_below_the_dense_size():
     """200,000 x 2^18 with 50 non-zeros per row: 420 GB dense, 120 MB as CSR."""
     results = run_measurement(
@@ -587,6 +579,7 @@ def test_wide_sparse_logistic_fit_stays_far_below_the_dense_size():
         assert result["train_accuracy"] > 0.65, result  # chance is 0.5
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_wide_sparse_mlp_first_layer_stays_far_below_the_dense_size():
     """20,000 x 2^16 with 50 non-zeros per row into 16 hidden units: the first
     layer multiplies the sparse batch directly (10.5 GB dense)."""
@@ -797,21 +790,12 @@ def test_float32_memmap_chunks_train_in_float32(tmp_path):
 # -- progress of a stream through callbacks ----------------------------------------
 
 
-class ChunkProgress:
+class ChunkProgress(QuietCallback):
     """A scikit-learn callback recording, after each partial_fit call, the
     samples seen so far and that call's loss."""
 
     def __init__(self):
         self.seen, self.losses, self.epochs = [], [], 0
-
-    def setup(self, estimator, context):
-        pass
-
-    def teardown(self, estimator, context):
-        pass
-
-    def on_fit_task_begin(self, estimator, context):
-        pass
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         if context.parent is not None:  # the call's one epoch

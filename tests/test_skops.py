@@ -9,21 +9,17 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import ALL
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from sgdlearn import (
     MLPClassifier,
     MLPRegressor,
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
 )
 
 sio = pytest.importorskip("skops.io")
 
-ALL = [SGDLinearRegressor, SGDLogisticClassifier, SoftmaxClassifier, MLPRegressor]
-ALL.append(MLPClassifier)
 SETTINGS = {
     "adam": dict(solver="adam"),
     "sgd-momentum-invscaling": dict(solver="sgd", learning_rate="invscaling"),

@@ -4,25 +4,16 @@ import warnings
 
 import numpy as np
 import pytest
-from _callbacks import QuietCallback
+from conftest import ALL, QuietCallback
 from sklearn.datasets import make_classification
 
 from sgdlearn import (
     MLPClassifier,
-    MLPRegressor,
-    SGDLinearRegressor,
     SGDLogisticClassifier,
     SoftmaxClassifier,
 )
 
 X, y = make_classification(n_samples=300, n_features=6, random_state=0)
-ALL = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
 
 
 class InterruptAt(QuietCallback):

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import ALL, REGRESSORS
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
@@ -26,10 +27,6 @@ from sklearn.preprocessing import MaxAbsScaler, StandardScaler
 import sgdlearn._validation_check as validation_check
 from sgdlearn import (
     MLPClassifier,
-    MLPRegressor,
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
 )
 from sgdlearn._validation_check import (
     MIN_FRACTION,
@@ -37,15 +34,6 @@ from sgdlearn._validation_check import (
     span_probability,
     warn_if_unlike_training,
 )
-
-ESTIMATORS = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-REGRESSORS = (SGDLinearRegressor, MLPRegressor)
 
 
 def _breast_cancer():
@@ -157,7 +145,7 @@ def test_unscaled_X_val_is_flagged_on_most_features(n_val):
     assert scaled["fraction"] == 0
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda E: E.__name__)
+@pytest.mark.parametrize("Estimator", ALL, ids=lambda E: E.__name__)
 def test_every_estimator_warns(Estimator):
     X_fit, y_fit, X_val, y_val, _, _ = _breast_cancer()
     scaler = StandardScaler().fit(X_fit)
@@ -260,7 +248,7 @@ def test_a_few_shifted_features_do_not_warn():
         warn_if_unlike_training(X, X_val)
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda E: E.__name__)
+@pytest.mark.parametrize("Estimator", ALL, ids=lambda E: E.__name__)
 def test_estimators_fit_small_heavy_tailed_X_val_without_warning(Estimator):
     rng = np.random.default_rng(1)
     n, n_val = 300, 12
@@ -320,7 +308,7 @@ def test_sparse_with_duplicate_entries():
     assert not X.has_canonical_format  # the caller's matrix is untouched
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda E: E.__name__)
+@pytest.mark.parametrize("Estimator", ALL, ids=lambda E: E.__name__)
 def test_sparse_unscaled_X_val_warns(Estimator):
     rng = np.random.default_rng(0)
     raw = rng.lognormal(4.0, 0.5, size=(220, 20)) * (rng.random((220, 20)) < 0.6)
