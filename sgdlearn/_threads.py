@@ -3,14 +3,13 @@
 NumPy and SciPy each bundle an OpenBLAS with a pool of threads. On small
 products the threads cost more than they save, and two pools that take
 turns (NumPy's products, then SciPy's L-BFGS update) spin against each
-other: on 2 cores a 1797 × 64 by 64 × 10 product took 4 ms inside an
-L-BFGS fit and 87 µs outside it. So a fit or prediction whose largest
+other, and every small product slows down many times over. So a fit or prediction whose largest
 matrix product is small runs with one BLAS thread in every pool; large
 products keep the pools as they are.
 
 The limit: a product of an (m × a) by an (a × b) matrix costs m·a·b
-multiply-adds; below :data:`MIN_PARALLEL_PRODUCT` (2²² ≈ 4·10⁶, about a
-millisecond on one core) one thread does it.
+multiply-adds; below :data:`MIN_PARALLEL_PRODUCT` (2²² ≈ 4·10⁶) one
+thread does it.
 """
 
 from contextlib import nullcontext
@@ -24,7 +23,7 @@ _controller = None
 
 def _blas_controller():
     global _controller
-    if _controller is None:  # finding the pools costs ~1 ms: once a process
+    if _controller is None:  # finding the pools is slow: once a process
         _controller = ThreadpoolController()
     return _controller
 

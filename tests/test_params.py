@@ -3,29 +3,15 @@
 import inspect
 
 import pytest
+from conftest import ALL
 from sklearn.utils._param_validation import StrOptions
 
-from sgdlearn import (
-    MLPClassifier,
-    MLPRegressor,
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-)
+from sgdlearn import MLPClassifier
 from sgdlearn._activations import ACTIVATIONS
 from sgdlearn._losses import REGRESSION_LOSSES
 from sgdlearn._optimizers import OPTIMIZERS
 from sgdlearn._params import PARAMS, PARAMS_BY_NAME, parameter_names
 from sgdlearn._schedules import SCHEDULES
-
-ESTIMATORS = [
-    SGDLinearRegressor,
-    SGDLogisticClassifier,
-    SoftmaxClassifier,
-    MLPRegressor,
-    MLPClassifier,
-]
-
 
 def _str_options(Estimator, name):
     (options,) = [
@@ -34,7 +20,7 @@ def _str_options(Estimator, name):
     return options.options
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("Estimator", ALL)
 def test_signature_defaults_are_the_tables(Estimator):
     signature = inspect.signature(Estimator.__init__).parameters
     for name in parameter_names(Estimator):
@@ -42,7 +28,7 @@ def test_signature_defaults_are_the_tables(Estimator):
         assert signature[name].default == expected, name
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("Estimator", ALL)
 def test_every_parameter_is_constrained_and_documented(Estimator):
     names = parameter_names(Estimator)
     assert set(Estimator._parameter_constraints) == set(names)
@@ -52,7 +38,7 @@ def test_every_parameter_is_constrained_and_documented(Estimator):
     assert "{" + "parameters}" not in doc and "{" + "fitted}" not in doc
 
 
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("Estimator", ALL)
 def test_option_sets_come_from_the_registries(Estimator):
     solvers = _str_options(Estimator, "solver")
     assert solvers - {"auto", "lbfgs"} == set(OPTIMIZERS)
@@ -68,7 +54,7 @@ def test_option_sets_come_from_the_registries(Estimator):
 
 
 def test_every_table_entry_is_used():
-    used = {name for Estimator in ESTIMATORS for name in parameter_names(Estimator)}
+    used = {name for Estimator in ALL for name in parameter_names(Estimator)}
     assert used == {param.name for param in PARAMS}
 
 
