@@ -30,7 +30,7 @@ from sklearn.utils.validation import (
 
 from ._activations import ACTIVATIONS
 from ._averaging import IterateAverage
-from ._losses import LOSS_BY_OUTPUT
+from ._losses import LOSSES
 from ._networks import Layout, Network, predict_raw
 from ._objective import Objective
 from ._optimizers import make_optimizer
@@ -180,8 +180,8 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         return None
 
     def _make_loss(self, encoding):
-        """The loss of the output named by ``encoding["out_activation_"]``."""
-        return LOSS_BY_OUTPUT[encoding["out_activation_"]]()
+        """The loss named by ``encoding["_loss_name_"]``."""
+        return LOSSES[encoding["_loss_name_"]]()
 
     def _score_raw(self, raw, Y, sample_weight, encoding):
         """Validation score (higher is better) of raw outputs against encoded Y."""

@@ -117,6 +117,9 @@ class ClassifierGlue(ClassifierMixin):
             "n_outputs_": n_outputs,
             "out_activation_": activation,
             "_multilabel_": multilabel,
+            "_loss_name_": "categorical_log_loss"
+            if activation == "softmax"
+            else "bernoulli_log_loss",
         }
 
     @staticmethod
@@ -164,10 +167,12 @@ class ClassifierGlue(ClassifierMixin):
         """Accuracy (exact match for multilabel), weighted by sample_weight."""
         if encoding["classes_"].size == 1:  # predict always gives the class
             correct = np.ones(len(Y), dtype=bool)
-        elif Y.shape[1] == 1 or encoding["_multilabel_"]:
-            correct = ((raw > 0) == (Y > 0.5)).all(axis=1)
-        else:
+        elif Y.shape[1] > 1 and not encoding["_multilabel_"]:
+            # exclusive classes: predict takes the largest score, also for
+            # one-vs-rest logistic columns
             correct = raw.argmax(axis=1) == Y.argmax(axis=1)
+        else:  # one column, or multilabel: the loss's exact-match accuracy
+            return self._make_loss(encoding).score(raw, Y, sample_weight)
         return float(np.average(correct, weights=sample_weight))
 
     def predict(self, X):

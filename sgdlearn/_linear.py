@@ -54,23 +54,10 @@ class _LinearModel(BaseSGDEstimator):
         return min(512, max(1, n_samples // 64))
 
     def _start_intercept(self, state, layout, loss, Y, sample_weight):
-        """Start b at the link of the (weighted) mean target.
-
-        Means of counts and class frequencies get half a pseudo-observation
-        so that a first chunk with one class, or no counts, does not start b
-        at ±27 (the link of 1e-12).
-        """
+        """Start b at the loss's best constant (the link of the mean target)."""
         if self.fit_intercept:
-            if sample_weight is None:
-                total = Y.sum(axis=0)
-            else:  # column by column: Y may be uint8, don't convert it whole
-                total = np.array([sample_weight @ column for column in Y.T])
-            weight = len(Y) if sample_weight is None else sample_weight.sum()
-            if loss.out_activation == "identity":
-                mean = total / weight
-            else:
-                mean = (total + 0.5) / (weight + 1.0)
-            layout.intercepts(state.theta)[0][...] = loss.link(mean)
+            start = loss.best_constant(Y, sample_weight)
+            layout.intercepts(state.theta)[0][...] = start
 
     def _model_attributes(self, layout, theta):
         coef = layout.coefs(theta)[0].T.copy()

@@ -2,12 +2,9 @@
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.metrics import r2_score
 from sklearn.utils.validation import column_or_1d
 
-from ._losses import LOSS_BY_OUTPUT
-
-OUT_ACTIVATION = {"squared_error": "identity", "poisson": "exp"}
+from ._losses import LOSSES
 
 
 class RegressorGlue(RegressorMixin):
@@ -25,28 +22,17 @@ class RegressorGlue(RegressorMixin):
                 f"y has {Y.shape[1]} outputs but the model was fitted with "
                 f"{known['n_outputs_']}."
             )
-        # y as given: float32 would round a tiny negative target to -0.0
-        if self.loss == "poisson" and (np.asarray(y) < 0).any():
-            raise ValueError(
-                "loss='poisson' requires non-negative y (counts or rates); y has "
-                "negative values. Use loss='squared_error' for signed targets."
-            )
+        loss = LOSSES[self.loss]()
+        loss.check_targets(y)  # y as given, before the cast to dtype
         return Y, {
             "n_outputs_": Y.shape[1],
-            "out_activation_": OUT_ACTIVATION[self.loss],
+            "out_activation_": loss.out_activation,
+            "_loss_name_": loss.name,
         }
 
     def _score_raw(self, raw, Y, sample_weight, encoding):
-        """R² of the predictions (uniform average over outputs), in float64:
-        the squares of float32 targets beyond ~1e19 overflow, and R² = NaN."""
-        prediction = LOSS_BY_OUTPUT[OUT_ACTIVATION[self.loss]]().inverse_link(raw)
-        return float(
-            r2_score(
-                Y.astype(np.float64, copy=False),
-                prediction.astype(np.float64, copy=False),
-                sample_weight=sample_weight,
-            )
-        )
+        """The loss's score: R² of the predictions (see ``Loss.score``)."""
+        return self._make_loss(encoding).score(raw, Y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -66,5 +52,5 @@ class RegressorGlue(RegressorMixin):
             float32 for a model fitted on float32 data.
         """
         raw = self._raw_output(X)
-        y_pred = LOSS_BY_OUTPUT[self.out_activation_]().inverse_link(raw)
+        y_pred = LOSSES[self._loss_name_]().inverse_link(raw)
         return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred

@@ -20,8 +20,9 @@ from sklearn.linear_model import Lasso
 
 import sgdlearn._losses as losses_module
 from sgdlearn._activations import ACTIVATIONS
+from sgdlearn._losses import LOSSES as LOSS_REGISTRY
 from sgdlearn._losses import (
-    LOSS_BY_OUTPUT,
+    REGRESSION_LOSSES,
     BinaryLogLoss,
     Poisson,
     SoftmaxCrossEntropy,
@@ -447,13 +448,28 @@ def test_link_inverse_link_round_trip(loss_name):
         assert_allclose(loss.inverse_link(z), expected_mean, rtol=1e-12)
 
 
-def test_loss_by_output_table():
-    assert LOSS_BY_OUTPUT == {
-        "identity": SquaredError,
-        "exp": Poisson,
-        "logistic": BinaryLogLoss,
-        "softmax": SoftmaxCrossEntropy,
+def test_loss_registry_by_name():
+    """Losses are found by name, never by link: each name is its class's, the
+    links are those of the fitted ``out_activation_``, and the regression
+    losses are the ones a regressor's ``loss`` may name."""
+    assert LOSS_REGISTRY == {
+        "squared_error": SquaredError,
+        "poisson": Poisson,
+        "bernoulli_log_loss": BinaryLogLoss,
+        "categorical_log_loss": SoftmaxCrossEntropy,
     }
+    for name, cls in LOSS_REGISTRY.items():
+        loss = cls()
+        assert loss.name == name
+        assert LOSS_REGISTRY[loss.name] is cls
+        assert loss.differentiable is True
+    assert {name: cls.out_activation for name, cls in LOSS_REGISTRY.items()} == {
+        "squared_error": "identity",
+        "poisson": "exp",
+        "bernoulli_log_loss": "logistic",
+        "categorical_log_loss": "softmax",
+    }
+    assert REGRESSION_LOSSES == ("squared_error", "poisson")
 
 
 def loss_case(loss_name, n, k, seed, scale=2.0, dtype=np.float64):
