@@ -291,14 +291,14 @@ def test_activation_keeps_float32(name):
     assert_allclose(delta, d64, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", list(ACTIVATIONS))
+@pytest.mark.parametrize(
+    "name", [name for name, cls in ACTIVATIONS.items() if not cls.needs_input]
+)
 def test_output_only_activations_are_exact_from_the_output(name):
     """``needs_input`` false promises the output determines the derivative:
     the derivative computed from z (finite differences) agrees with it on
     both sides of 0, including the saturated tails."""
     act = ACTIVATIONS[name]
-    if act.needs_input:
-        pytest.skip("differentiates from z")
     z = np.concatenate([np.linspace(-8, -1e-2, 30), np.linspace(1e-2, 8, 30)])
     a = act.forward(z, np.empty_like(z))
     h = 1e-6
