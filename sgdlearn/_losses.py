@@ -1,4 +1,14 @@
-"""Losses as negative log-likelihoods, on raw scores.
+"""Losses as negative log-likelihoods, on raw scores, keyed by name.
+
+:data:`LOSSES` maps each loss's ``name`` to its class (as scikit-learn's
+``_loss`` package); :data:`REGRESSION_LOSSES` names those a regressor's
+``loss`` parameter may take. Besides its value and gradient, a loss knows
+everything the estimators need about it, so that nothing else branches on
+a concrete loss (see :class:`Loss`): its link (``out_activation``,
+``link``, ``inverse_link``), whether it is ``differentiable`` (L-BFGS needs
+a smooth objective), the valid targets (``check_targets``), the constant
+that fits the targets best (``best_constant``, the intercept's start) and
+the default validation score (``score``); the log-losses add ``log_proba``.
 
 Each loss works on the raw model output ``raw`` of shape (n_samples,
 n_outputs) and a target ``y`` of the same shape (one-hot or 0/1 indicator
@@ -22,7 +32,8 @@ about :data:`BLOCK` entries so that its temporaries stay small and in cache.
 """
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import expit, log_softmax
+from sklearn.metrics import r2_score
 
 # Large inputs are processed in row blocks of about this many entries: the
 # scratch array of a block is then 512 kB at most, and a whole-data
@@ -114,7 +125,77 @@ def _row_weights(sample_weight, scale):
     return (sample_weight * float(scale))[:, None]
 
 
-class SquaredError:
+class Loss:
+    """What every loss has besides ``value_grad``, ``link`` and ``inverse_link``.
+
+    Attributes
+    ----------
+    name : str
+        The key in :data:`LOSSES`.
+    out_activation : str
+        The name of the inverse link that turns raw scores into predictions.
+    kind : {"regression", "classification"}
+        Regression losses are the options of a regressor's ``loss``.
+    differentiable : bool
+        Whether the loss is smooth in the raw scores: only then may L-BFGS
+        minimise it.
+    """
+
+    name = None
+    out_activation = None
+    kind = "regression"
+    differentiable = True
+    # Half a pseudo-observation (this much target on this much weight) added
+    # to the mean that ``best_constant`` takes the link of: 0 for none.
+    _prior_total = 0.0
+    _prior_weight = 0.0
+
+    def check_targets(self, y):
+        """Raise a ValueError when y lies outside the loss's valid range.
+
+        ``y`` is the target as given, before any cast to the training dtype
+        (float32 would round a tiny negative target to -0.0).
+        """
+
+    def best_constant(self, Y, sample_weight):
+        """The raw score per output whose prediction fits Y best.
+
+        The link of the (weighted) mean of each column of Y (n_samples,
+        n_outputs); means of counts and class frequencies get half a
+        pseudo-observation, so that a first chunk with one class, or no
+        counts, does not start at ±27 (the link of 1e-12). Y may hold uint8
+        indicators: it is read column by column, never converted whole.
+        Returns an array of shape (n_outputs,).
+        """
+        if sample_weight is None:
+            total = Y.sum(axis=0)
+        else:
+            total = np.array([sample_weight @ column for column in Y.T])
+        weight = len(Y) if sample_weight is None else sample_weight.sum()
+        if self._prior_weight:
+            mean = (total + self._prior_total) / (weight + self._prior_weight)
+        else:
+            mean = total / weight
+        return self.link(mean)
+
+    def score(self, raw, Y, sample_weight):
+        """Default validation score (higher is better) of raw scores against Y.
+
+        Regression losses: R² of the predictions ``inverse_link(raw)``
+        (uniform average over outputs), computed in float64: the squares of
+        float32 targets beyond ~1e19 overflow, and R² = NaN.
+        """
+        prediction = self.inverse_link(raw)
+        return float(
+            r2_score(
+                Y.astype(np.float64, copy=False),
+                prediction.astype(np.float64, copy=False),
+                sample_weight=sample_weight,
+            )
+        )
+
+
+class SquaredError(Loss):
     """Gaussian negative log-likelihood: ½(y − z)², averaged over outputs."""
 
     name = "squared_error"
@@ -153,15 +234,24 @@ class SquaredError:
         return mean
 
 
-class Poisson:
+class Poisson(Loss):
     """Poisson half deviance y·log(y/ŷ) − y + ŷ with ŷ = exp(z), averaged over outputs.
 
     It is the Poisson negative log-likelihood up to a constant in y: 0 at a
-    perfect fit, gradient ŷ − y.
+    perfect fit, gradient ŷ − y. Targets must be non-negative.
     """
 
     name = "poisson"
     out_activation = "exp"
+    _prior_total = 0.5
+    _prior_weight = 1.0
+
+    def check_targets(self, y):
+        if (np.asarray(y) < 0).any():
+            raise ValueError(
+                "loss='poisson' requires non-negative y (counts or rates); y has "
+                "negative values. Use loss='squared_error' for signed targets."
+            )
 
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
         if raw.size > BLOCK or grad is raw:
@@ -197,15 +287,37 @@ class Poisson:
         return np.log(np.maximum(mean, 1e-12))
 
 
-class BinaryLogLoss:
+class _LogLoss(Loss):
+    """The classifiers' losses: 0/1 indicator targets, accuracy as score."""
+
+    kind = "classification"
+    _prior_total = 0.5
+    _prior_weight = 1.0
+
+    def score(self, raw, Y, sample_weight):
+        """Accuracy of the predictions, weighted by ``sample_weight``."""
+        return float(np.average(self._correct(raw, Y), weights=sample_weight))
+
+
+class BinaryLogLoss(_LogLoss):
     """Bernoulli negative log-likelihood log(1 + e^z) − y·z, summed over columns.
 
     Used for binary, one-vs-rest and multilabel models: each column is its own
     binary problem.
     """
 
-    name = "log_loss"
+    name = "bernoulli_log_loss"
     out_activation = "logistic"
+
+    @staticmethod
+    def _correct(raw, Y):
+        """A row is right when every column's sign is (its exact match)."""
+        return ((raw > 0) == (Y > 0.5)).all(axis=1)
+
+    @staticmethod
+    def log_proba(raw):
+        """log σ(z) of each column, computed stably: −log(1 + e^{−z})."""
+        return -np.logaddexp(0.0, -raw)
 
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
         if raw.size > BLOCK or grad is raw:
@@ -247,11 +359,23 @@ class BinaryLogLoss:
         return np.log(mean) - np.log1p(-mean)
 
 
-class SoftmaxCrossEntropy:
+class SoftmaxCrossEntropy(_LogLoss):
     """Categorical negative log-likelihood logsumexp(z) − z·y of a one-hot y."""
 
-    name = "log_loss"
+    name = "categorical_log_loss"
     out_activation = "softmax"
+
+    @staticmethod
+    def _correct(raw, Y):
+        """A row is right when its largest score is its class's."""
+        return raw.argmax(axis=1) == Y.argmax(axis=1)
+
+    @staticmethod
+    def log_proba(raw):
+        """log softmax(z) per row: each row's maximum is subtracted before the
+        log of the sum (raw − logsumexp(raw) would lose the log 2 of a tie at
+        1e298)."""
+        return log_softmax(raw, axis=1)
 
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
         if raw.size > BLOCK or grad is raw:
@@ -300,8 +424,9 @@ class SoftmaxCrossEntropy:
         return log_mean - log_mean.mean()
 
 
-# The loss of a fitted model, found from its ``out_activation_``.
-LOSS_BY_OUTPUT = {
-    cls.out_activation: cls
-    for cls in (SquaredError, Poisson, BinaryLogLoss, SoftmaxCrossEntropy)
+LOSSES = {
+    cls.name: cls for cls in (SquaredError, Poisson, BinaryLogLoss, SoftmaxCrossEntropy)
 }
+REGRESSION_LOSSES = tuple(
+    name for name, cls in LOSSES.items() if cls.kind == "regression"
+)

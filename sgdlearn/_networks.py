@@ -10,6 +10,8 @@ lists of those views. A linear model is the network without hidden layers.
 import numpy as np
 import scipy.sparse as sp
 
+from ._activations import ACTIVATIONS
+
 
 class Layout:
     """Positions of the weights and intercepts of each layer inside ``theta``.
@@ -55,27 +57,65 @@ class Layout:
         return theta
 
     def initial_theta(self, rng, dtype, scheme, activation):
-        """Random starting weights; intercepts as the scheme says.
+        """Starting weights and intercepts: the scheme ``WEIGHT_INITS[scheme]``.
 
-        ``"glorot"`` is scikit-learn's MLP scheme: weights and intercepts
-        uniform in ±√(6/(fan_in + fan_out)), ±√(2/(fan_in + fan_out)) for the
-        logistic activation. ``"he"`` draws weights from N(0, 2/fan_in) and
-        sets intercepts to 0, for deep relu networks. ``"zeros"`` starts a
-        linear (convex) model at the origin.
+        ``activation`` (a name in ``ACTIVATIONS``, or its class) sets the
+        Glorot factor; layers are drawn in order, each layer's weights
+        before its intercepts.
         """
+        init = WEIGHT_INITS[scheme]
+        if isinstance(activation, str):
+            activation = ACTIVATIONS[activation]
         theta = np.zeros(self.size, dtype=dtype)
-        if scheme == "zeros":
-            return theta
-        for coef, intercept in zip(self.coefs(theta), self.intercepts(theta)):
-            fan_in, fan_out = coef.shape
-            if scheme == "he":
-                coef[...] = rng.normal(0.0, np.sqrt(2.0 / fan_in), coef.shape)
-            else:
-                factor = 2.0 if activation == "logistic" else 6.0
-                bound = np.sqrt(factor / (fan_in + fan_out))
-                coef[...] = rng.uniform(-bound, bound, coef.shape)
-                intercept[...] = rng.uniform(-bound, bound, fan_out)
+        if init.draws:
+            for coef, intercept in zip(self.coefs(theta), self.intercepts(theta)):
+                init.init_layer(coef, intercept, rng, activation)
         return theta
+
+
+class GlorotUniform:
+    """scikit-learn's MLP scheme: weights and intercepts uniform in ±bound,
+    bound = √(factor/(fan_in + fan_out)) with the activation's
+    ``glorot_factor`` (2 for logistic, 6 otherwise)."""
+
+    name = "glorot"
+    draws = True
+
+    @staticmethod
+    def init_layer(coef, intercept, rng, activation):
+        fan_in, fan_out = coef.shape
+        bound = np.sqrt(activation.glorot_factor / (fan_in + fan_out))
+        coef[...] = rng.uniform(-bound, bound, coef.shape)
+        intercept[...] = rng.uniform(-bound, bound, fan_out)
+
+
+class HeNormal:
+    """Weights from N(0, 2/fan_in), intercepts 0: for deep relu networks."""
+
+    name = "he"
+    draws = True
+
+    @staticmethod
+    def init_layer(coef, intercept, rng, activation):
+        coef[...] = rng.normal(0.0, np.sqrt(2.0 / coef.shape[0]), coef.shape)
+
+
+class Zeros:
+    """Everything 0: the start of a linear (convex) model, no draw."""
+
+    name = "zeros"
+    draws = False
+
+    @staticmethod
+    def init_layer(coef, intercept, rng, activation):
+        pass
+
+
+# Starting-weight schemes by name. ``draws``: random, so they break the
+# symmetry of hidden units (the MLPs' ``weight_init`` options); "zeros" is
+# for the linear models only.
+WEIGHT_INITS = {cls.name: cls for cls in (GlorotUniform, HeNormal, Zeros)}
+RANDOM_WEIGHT_INITS = tuple(name for name, cls in WEIGHT_INITS.items() if cls.draws)
 
 
 def matmul_into(a, b, out):
@@ -95,26 +135,41 @@ def predict_raw(coefs, intercepts, activation, X):
         out = out @ coef
         out += intercept
         if i < last:
-            activation.forward(out)
+            activation.forward(out, out)
     return out
 
 
 class Workspace:
     """Buffers for one batch size, allocated once per fit and reused.
 
-    ``acts[i]`` is layer i's output before dropout, ``kept[i]`` after it (the
-    same array without dropout), ``deltas[i]`` the gradient of the batch loss
-    with respect to layer i's pre-activation; index 0 is the input. With
-    ``share_output`` the output's gradient overwrites the raw output (the
-    backward pass never reads it): one array of (batch_size, n_outputs)
-    less, which counts for a whole-data workspace (L-BFGS).
+    ``pre[i]`` is layer i's pre-activation z, ``acts[i]`` its output before
+    dropout, ``kept[i]`` after it (the same array without dropout),
+    ``deltas[i]`` the gradient of the batch loss with respect to layer i's
+    pre-activation; index 0 is the input. ``pre[i]`` is ``acts[i]`` itself
+    (the activation overwrites z) unless ``keep_input`` is true, for an
+    activation whose derivative needs z; the output layer's is always its
+    raw output ``acts[-1]``. With ``share_output`` the output's gradient
+    overwrites the raw output (the backward pass never reads it): one array
+    of (batch_size, n_outputs) less, which counts for a whole-data workspace
+    (L-BFGS).
     """
 
     def __init__(
-        self, layer_units, batch_size, dtype, drop_input, drop_hidden, share_output
+        self,
+        layer_units,
+        batch_size,
+        dtype,
+        drop_input,
+        drop_hidden,
+        share_output,
+        keep_input=False,
     ):
         shapes = [(batch_size, units) for units in layer_units]
         self.acts = [None] + [np.empty(s, dtype=dtype) for s in shapes[1:]]
+        self.pre = list(self.acts)
+        if keep_input:
+            for i in range(1, len(layer_units) - 1):
+                self.pre[i] = np.empty(shapes[i], dtype=dtype)
         self.deltas = [None] + [np.empty(s, dtype=dtype) for s in shapes[1:-1]]
         self.deltas.append(
             self.acts[-1] if share_output else np.empty(shapes[-1], dtype=dtype)
@@ -160,6 +215,7 @@ class Network:
             drop_input=dropping and self.dropout_input,
             drop_hidden=dropping and not self.dropout_input,
             share_output=share_output,
+            keep_input=self.activation.needs_input,
         )
 
     def predict_raw(self, coefs, intercepts, X):
@@ -199,27 +255,29 @@ class Network:
         ws.x_batch = X
         layer_in = X
         last = len(coefs) - 1
+        keeps_z = self.activation.needs_input
         for i, (coef, intercept) in enumerate(zip(coefs, intercepts)):
-            out = ws.acts[i + 1][:m]
+            z = ws.pre[i + 1][:m]
             # only the input can be sparse
-            z = (
-                matmul_into(layer_in, coef, out)
-                if i == 0
-                else np.matmul(layer_in, coef, out=out)
-            )
+            if i == 0:
+                matmul_into(layer_in, coef, z)
+            else:
+                np.matmul(layer_in, coef, out=z)
             z += intercept
             if i == last:
                 return z
-            self.activation.forward(z)
+            # in place (acts is pre) unless the activation needs z kept
+            a = self.activation.forward(z, ws.acts[i + 1][:m] if keeps_z else z)
             if self.dropout and not self.dropout_input:
-                layer_in = self._drop(z, ws.masks[i + 1][:m], ws.kept[i + 1][:m], rng)
+                layer_in = self._drop(a, ws.masks[i + 1][:m], ws.kept[i + 1][:m], rng)
             else:
-                layer_in = z
+                layer_in = a
         raise AssertionError("unreachable")
 
     def backward(self, coefs, coef_grads, intercept_grads, ws, m):
         """Back-propagate ``ws.deltas[-1][:m]`` (∂loss/∂raw) into the gradients."""
         last = len(coefs) - 1
+        needs_input = self.activation.needs_input
         for i in range(last, -1, -1):
             delta = ws.deltas[i + 1][:m]
             np.add.reduce(delta, axis=0, out=intercept_grads[i])
@@ -230,4 +288,5 @@ class Network:
             prev = np.matmul(delta, coefs[i].T, out=ws.deltas[i][:m])
             if ws.masks[i] is not None:
                 prev *= ws.masks[i][:m]
-            self.activation.backward(ws.acts[i][:m], prev)
+            z = ws.pre[i][:m] if needs_input else None
+            self.activation.backward(z, ws.acts[i][:m], prev)

@@ -15,13 +15,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.special import log_expit, log_softmax, softmax
+from scipy.special import erfc, log_expit, log_softmax, softmax
 from sklearn.linear_model import Lasso
 
 import sgdlearn._losses as losses_module
 from sgdlearn._activations import ACTIVATIONS
+from sgdlearn._losses import LOSSES as LOSS_REGISTRY
 from sgdlearn._losses import (
-    LOSS_BY_OUTPUT,
+    REGRESSION_LOSSES,
     BinaryLogLoss,
     Poisson,
     SoftmaxCrossEntropy,
@@ -97,6 +98,10 @@ def hand_forward(coefs, intercepts, activation_name, X):
         "logistic": lambda z: 1.0 / (1.0 + np.exp(-z)),
         "tanh": lambda z: (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z)),
         "relu": lambda z: np.where(z > 0, z, 0.0),
+        "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+        # x·Φ(x) with Φ(x) = ½·erfc(−x/√2), and x·σ(x) = x/(1 + e^{−x})
+        "gelu": lambda z: z * 0.5 * erfc(-z / np.sqrt(2.0)),
+        "silu": lambda z: z / (1.0 + np.exp(-z)),
     }
     out = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
     pre = []
@@ -443,13 +448,28 @@ def test_link_inverse_link_round_trip(loss_name):
         assert_allclose(loss.inverse_link(z), expected_mean, rtol=1e-12)
 
 
-def test_loss_by_output_table():
-    assert LOSS_BY_OUTPUT == {
-        "identity": SquaredError,
-        "exp": Poisson,
-        "logistic": BinaryLogLoss,
-        "softmax": SoftmaxCrossEntropy,
+def test_loss_registry_by_name():
+    """Losses are found by name, never by link: each name is its class's, the
+    links are those of the fitted ``out_activation_``, and the regression
+    losses are the ones a regressor's ``loss`` may name."""
+    assert LOSS_REGISTRY == {
+        "squared_error": SquaredError,
+        "poisson": Poisson,
+        "bernoulli_log_loss": BinaryLogLoss,
+        "categorical_log_loss": SoftmaxCrossEntropy,
     }
+    for name, cls in LOSS_REGISTRY.items():
+        loss = cls()
+        assert loss.name == name
+        assert LOSS_REGISTRY[loss.name] is cls
+        assert loss.differentiable is True
+    assert {name: cls.out_activation for name, cls in LOSS_REGISTRY.items()} == {
+        "squared_error": "identity",
+        "poisson": "exp",
+        "bernoulli_log_loss": "logistic",
+        "categorical_log_loss": "softmax",
+    }
+    assert REGRESSION_LOSSES == ("squared_error", "poisson")
 
 
 def loss_case(loss_name, n, k, seed, scale=2.0, dtype=np.float64):
@@ -592,20 +612,31 @@ def test_loss_on_whole_data_allocates_no_data_sized_arrays(loss_name, weighted, 
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
-def test_activation_backward_from_output(name):
+def test_activation_backward_matches_finite_differences(name):
+    """backward multiplies delta in place by f'(z), from the output alone
+    when ``needs_input`` is false (z is then None); forward works in place
+    on its argument or into another array, with the same result."""
     act = ACTIVATIONS[name]
     rng = np.random.default_rng(1)
-    z = rng.normal(size=20)
-    z[np.abs(z) < 1e-3] = 0.5  # away from relu's kink
-    a = act.forward(z.copy())
+    z = 3.0 * rng.normal(size=200)
+    z[np.abs(z) < 1e-3] = 0.5  # away from the kinks of relu and leaky relu
+    a = act.forward(z, np.empty_like(z))
     h = 1e-6
-    deriv = (act.forward(z + h) - act.forward(z - h)) / (2 * h)
-    delta = rng.normal(size=20)
-    out = act.backward(a, delta.copy())
+    deriv = (
+        act.forward(z + h, np.empty_like(z)) - act.forward(z - h, np.empty_like(z))
+    ) / (2 * h)
+    delta = rng.normal(size=200)
+    z_before, a_before = z.copy(), a.copy()
+    out = delta.copy()
+    result = act.backward(z if act.needs_input else None, a, out)
+    assert result is out
     assert_allclose(out, delta * deriv, rtol=1e-6, atol=1e-9)
+    # backward reads z and a without changing them
+    assert_array_equal(z, z_before)
+    assert_array_equal(a, a_before)
     # forward works in place on its argument
     buf = z.copy()
-    act.forward(buf)
+    assert act.forward(buf, buf) is buf
     assert_array_equal(buf, a)
 
 
