@@ -171,10 +171,16 @@ class ClassTargets:
 
     @staticmethod
     def score(loss, raw, Y, sample_weight, encoding):
-        """The loss's score (accuracy; exact match for multilabel); a model of
-        one class always predicts it."""
+        """Accuracy, weighted by sample_weight: the loss's score (each
+        column's sign, all right for multilabel), except that exclusive
+        classes in several columns are right when the largest score is the
+        class's (one-vs-rest as softmax), and a model of one class always
+        predicts it."""
         if encoding["classes_"].size == 1:
             return 1.0
+        if Y.shape[1] > 1 and not encoding["_multilabel_"]:
+            correct = raw.argmax(axis=1) == Y.argmax(axis=1)
+            return float(np.average(correct, weights=sample_weight))
         return loss.score(raw, Y, sample_weight)
 
     @staticmethod

@@ -308,6 +308,8 @@ class BinaryLogLoss(_LogLoss):
 
     name = "bernoulli_log_loss"
     out_activation = "logistic"
+    # log_proba gives each column's own probability (not summing to 1)
+    normalised = False
 
     @staticmethod
     def _correct(raw, Y):
@@ -364,6 +366,8 @@ class SoftmaxCrossEntropy(_LogLoss):
 
     name = "categorical_log_loss"
     out_activation = "softmax"
+    # log_proba gives a distribution over the columns
+    normalised = True
 
     @staticmethod
     def _correct(raw, Y):

@@ -32,7 +32,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 
 from ._activations import ACTIVATIONS
 from ._losses import REGRESSION_LOSSES
-from ._networks import WEIGHT_INITS
+from ._networks import RANDOM_WEIGHT_INITS
 from ._optimizers import OPTIMIZERS
 from ._schedules import SCHEDULES
 
@@ -408,7 +408,7 @@ average : bool or int, default={default}
     Param(
         "weight_init",
         "glorot",
-        options=tuple(name for name in WEIGHT_INITS if name != "zeros"),
+        options=RANDOM_WEIGHT_INITS,
         doc="""\
 weight_init : {options}, default={default}
     'glorot' is scikit-learn's scheme exactly: weights and intercepts
