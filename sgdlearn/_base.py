@@ -35,7 +35,7 @@ from ._networks import Layout, Network, predict_raw
 from ._objective import Objective
 from ._optimizers import make_optimizer
 from ._penalties import make_penalty
-from ._schedules import make_schedule
+from ._schedules import SCHEDULES, make_schedule
 from ._threads import blas_threads_for
 from ._training import (
     Dataset,
@@ -125,7 +125,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             StrOptions({"auto", "full"}),
             Interval(Integral, 1, None, closed="left"),
         ],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -514,7 +514,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             state.optimizer = self._make_optimizer(
                 layout.size, state.theta.dtype, solver
             )
-            state.schedule = self._make_schedule()
+            state.restart_schedule(self._make_schedule())
         elif state.optimizer is None and solver != "lbfgs":
             state.optimizer = self._make_optimizer(
                 layout.size, state.theta.dtype, solver
@@ -558,7 +558,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         return "lbfgs" if full_batch else "adagrad"
 
     def _make_schedule(self):
-        return make_schedule(self.learning_rate, self.learning_rate_init, self.power_t)
+        return make_schedule(self.get_params())
 
     def _check_solver_options(self):
         obstacle = self._lbfgs_obstacle() if self.solver == "lbfgs" else None
@@ -608,6 +608,8 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
             and has_validation
             and not incremental,
             verbose=bool(self.verbose),
+            run_epochs=self.max_iter,
+            max_grad_norm=getattr(self, "max_grad_norm", None),
         )
 
     def _auto_batch_size(self, n_samples):
