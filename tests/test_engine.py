@@ -825,6 +825,37 @@ def test_optimizer_matches_hand_update_rule(name, lrs):
         assert_allclose(theta, expected[k], rtol=1e-13, atol=1e-15, err_msg=f"{k=}")
 
 
+@pytest.mark.parametrize("name", list(OPTIMIZER_CASES))
+def test_every_optimizer_steps_a_part_of_theta(name):
+    """One ``step`` signature: stepping the slice ``part`` of θ with its
+    gradient is the step of an optimizer of that slice alone, and leaves
+    the other parameters and their state alone."""
+    alone = OPTIMIZER_CASES[name][0]()
+    whole = type(alone)(*_resized(alone, 5))
+    theta = np.array([9.0, *THETA0, 8.0])
+    part = slice(1, 4)
+    reference = np.array(THETA0)
+    for g, lr in zip(GRADS, LRS):
+        whole.step(theta[part], np.array(g), lr, part=part)
+        alone.step(reference, np.array(g), lr)
+    assert_allclose(theta[part], reference, rtol=1e-14)
+    assert theta[0] == 9.0 and theta[4] == 8.0
+    for state in ("velocity", "acc", "m", "v"):
+        if getattr(whole, state, None) is not None:
+            assert_array_equal(getattr(whole, state)[[0, 4]], 0.0)
+
+
+def _resized(optimizer, n_params):
+    """The constructor arguments of ``optimizer`` for ``n_params`` parameters."""
+    settings = {
+        SGD: lambda o: (o.momentum, o.nesterov),
+        Adagrad: lambda o: (o.epsilon,),
+        RMSprop: lambda o: (o.rho, o.epsilon),
+        Adam: lambda o: (o.beta_1, o.beta_2, o.epsilon),
+    }[type(optimizer)](optimizer)
+    return (n_params, np.float64, *settings)
+
+
 def test_sgd_momentum_and_plain_differ():
     # momentum must change the path from the second step on
     plain = reference_sgd(THETA0, GRADS, LRS)
