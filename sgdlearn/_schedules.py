@@ -13,10 +13,12 @@ numbers the loop keeps (``TrainingState.step`` and
   scikit-learn's MLP).
 
 ``rate(step, n_steps, samples)`` gives η for the step numbered ``step``
-(from 0). A schedule whose ``per_step`` is false (``"constant"``,
-``"invscaling"``, ``"adaptive"`` without warmup) does not depend on
-``step``: the loop reads it once per epoch. Schedules hold only numbers,
-so a fitted model's state packs into plain data (``_training.pack_state``).
+(from 0). A schedule whose ``varies_per_step`` is false (``"constant"``,
+``"invscaling"`` and ``"adaptive"`` without warmup) is constant within an
+epoch: the loop reads it once per epoch, and the lazy sparse steps of
+``_lazy`` may use it. The others are read before every step. Schedules
+hold only numbers, so a fitted model's state packs into plain data
+(``_training.pack_state``).
 
 The run
     For ``fit`` the run is that call: ``step`` counts from 0 and

@@ -401,6 +401,13 @@ def epoch_rates(state, n_steps, n_batches):
 def clip_gradient(grad, max_norm):
     """Scale ``grad`` in place to the Euclidean norm ``max_norm`` if longer.
 
+    ``grad`` is the flat gradient the optimizer is about to see (Adagrad's
+    leaves the L2 part out: it is applied by the proximal step). Clipping
+    changes the path, not the minimum: full-batch steps keep their fixed
+    points, as ∇J = 0 there is never clipped. With mini-batches a clip that
+    still acts near the optimum biases the average step, so ``max_norm``
+    should sit above the batch gradients' norms there.
+
     The norm is one dot product of the flat vector; only when its square
     overflows is it taken again from the gradient scaled by its largest
     entry.
