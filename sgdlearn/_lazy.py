@@ -4,13 +4,20 @@ A batch of sparse rows has entries in few of the n_features weight rows. A
 plain step still moves every weight, through the L2 penalty and the
 optimizer's state, but for a weight row whose data gradient is zero that
 move is a fixed map of the row's own values, the same at every step of an
-epoch (the learning rate only changes between epochs):
+epoch when the learning rate is:
 
 - SGD: (θ, v) ← A·(θ, v) with a 2 × 2 matrix A of η, λ, μ (θ ← (1 − ηλ)·θ
   without momentum), so k idle steps are A^k, read from a table;
 - Adagrad, whose L2 part is proximal (``_optimizers``): G is unchanged and
   θ ← θ / (1 + ηλ/(√G + ε)), so k idle steps divide by that factor to the
   k-th power.
+
+The optimizer knows its map: ``optimizer.lazy_weights(coef, lr, lam,
+n_steps)`` returns the object that applies it (its interface is in
+``_optimizers``' docstring), or None when there is no closed form. Adam
+and RMSprop decay their moment estimates at every step, which needs the
+squared gradient history of each idle row: they return None and stay
+dense, O(n_features) per batch.
 
 So each weight row remembers the step it was last brought up to date; a
 batch first catches up the rows it touches, computes its outputs, and
@@ -24,171 +31,45 @@ scatters of the same row write the same value, and gradients are summed
 with ``np.add.at``, so no sort or ``np.unique`` is needed.
 
 Used for first-order epochs of a linear model (no hidden layer) on sparse X
-with ``"sgd"`` or ``"adagrad"``, no L1 part and no dropout; everything else
-takes the dense steps of ``_training``. Adam and RMSprop decay their moment
-estimates at every step, which needs the squared gradient history of each
-idle row: no closed form, so they stay dense, O(n_features) per batch.
+whose optimizer has a closed form, with no L1 part, no dropout, no
+iterate averaging (the average moves every coordinate at every step), no
+gradient clipping (the clip scales by the norm of the whole gradient,
+idle coordinates' penalty included) and a rate constant within the epoch
+(``"constant"``, ``"invscaling"``, ``"adaptive"``). A schedule evaluated
+per step (``"cosine"``, any warmup) would make the idle map a product of
+per-step maps; those epochs fall back to the dense steps of
+``_training`` instead, as does everything else.
 """
 
 import numpy as np
 import scipy.sparse as sp
 
 from ._networks import matmul_into
-from ._optimizers import SGD, Adagrad
 
 
-def lazy_steps_apply(objective, optimizer, X):
-    """Whether :class:`LazySparseSteps` can train on X with this optimizer."""
+def lazy_steps(
+    objective, optimizer, params, grads, ws, lr, n_steps, X, constant_rate, clipped
+):
+    """The :class:`LazySparseSteps` of an epoch on X, or None: dense steps.
+
+    ``constant_rate`` says the rate ``lr`` holds for the whole epoch,
+    ``clipped`` that the gradient's norm is clipped (module docstring).
+    """
     network = objective.network
-    return (
+    if not (
         sp.issparse(X)
+        and constant_rate
+        and not clipped
         and network.layout.n_layers == 1
         and not network.dropout
         and not objective.penalty.has_l1
-        and type(optimizer) in (SGD, Adagrad)
-    )
-
-
-class _PlainSGDWeights:
-    """Plain SGD: θ ← (1 − ηλ)·θ − η·g, kept as θ = scale·V.
-
-    The idle step only multiplies ``scale``; a data step adds −η·g/scale to
-    V at the batch's positions (scikit-learn's SGD keeps its weights the
-    same way). ``coef`` holds V during the epoch and θ again after
-    ``finish``.
-    """
-
-    tracks_idle_steps = False  # so ``catch_up`` is never called
-
-    def __init__(self, optimizer, coef, lr, lam, n_steps):
-        self.coef = coef
-        self.lr = lr
-        self.decay = 1.0 - lr * lam
-        self.scale = 1.0
-
-    def step(self, where, current, contributions, grad_buffer):
-        self.scale *= self.decay
-        contributions *= -self.lr / self.scale
-        np.add.at(self.coef, where, contributions)
-        if self.scale < 1e-9:  # fold the scale in before V grows too large
-            self.finish(None)
-
-    def finish(self, idle_steps):
-        self.coef *= self.scale
-        self.scale = 1.0
-
-
-class _MomentumSGDWeights:
-    """SGD with (Nesterov) momentum on weights at flat positions of θ's head.
-
-    The idle step is (θ, v) ← A·(θ, v), A = [[1 − ηλ, μ], [−ηλ, μ]] for heavy
-    ball (v ← μv − η(g + λθ), θ ← θ + v) and [[1 − ηλ(1 + μ), μ²], [−ηλ, μ]]
-    for Nesterov (θ ← θ + μv' − η(g + λθ)); a data step is one idle step plus
-    (cθ, cv)·g with cv = −η and cθ = −η, or −η(1 + μ) for Nesterov.
-    """
-
-    tracks_idle_steps = True
-    scale = 1.0
-
-    def __init__(self, optimizer, coef, lr, lam, n_steps):
-        self.coef = coef
-        self.velocity = optimizer.velocity[: coef.size]
-        mu, decay = optimizer.momentum, lr * lam
-        if optimizer.nesterov:
-            idle = np.array([[1.0 - decay * (1.0 + mu), mu * mu], [-decay, mu]])
-            self.coef_step = -lr * (1.0 + mu)
-        else:
-            idle = np.array([[1.0 - decay, mu], [-decay, mu]])
-            self.coef_step = -lr
-        self.velocity_step = -lr
-        self.idle = idle.tolist()
-        powers = np.empty((n_steps + 1, 2, 2))
-        powers[0] = np.eye(2)
-        for k in range(n_steps):
-            powers[k + 1] = idle @ powers[k]
-        # the four entries of A^k, k = 0 … n_steps, each as an array in θ's dtype
-        self.powers = [
-            [np.ascontiguousarray(powers[:, i, j], dtype=coef.dtype) for j in (0, 1)]
-            for i in (0, 1)
-        ]
-
-    def catch_up(self, where, idle_steps):
-        """Apply ``idle_steps`` idle steps to the weights at ``where``;
-        return their new values (θ, v)."""
-        (a, b), (c, d) = self.powers
-        theta_before, v = self.coef[where], self.velocity[where]
-        theta = a[idle_steps] * theta_before
-        theta += b[idle_steps] * v
-        v *= d[idle_steps]
-        v += c[idle_steps] * theta_before
-        self.coef[where] = theta
-        self.velocity[where] = v
-        return theta, v
-
-    def step(self, where, current, contributions, grad_buffer):
-        """One data step of the weights at ``where`` (values ``current``)
-        with the gradient entries ``contributions``, one per position."""
-        theta, v = current
-        (a, b), (c, d) = self.idle
-        new_v = d * v
-        new_v += c * theta
-        theta *= a
-        theta += b * v
-        self.velocity[where] = new_v
-        self.coef[where] = theta
-        np.add.at(self.velocity, where, self.velocity_step * contributions)
-        np.add.at(self.coef, where, self.coef_step * contributions)
-
-    def finish(self, idle_steps):
-        self.catch_up(slice(None), idle_steps)
-
-
-class _AdagradWeights:
-    """Adagrad with its proximal L2 on weights at flat positions of θ's head.
-
-    The idle step divides θ by 1 + ηλ/(√G + ε); a data step accumulates the
-    summed gradient of each position into G, steps, and divides likewise.
-    """
-
-    tracks_idle_steps = True
-    scale = 1.0
-
-    def __init__(self, optimizer, coef, lr, lam, n_steps):
-        self.coef = coef
-        self.acc = optimizer.acc[: coef.size]
-        self.epsilon = optimizer.epsilon
-        self.lr = lr
-        self.shrink = lr * lam  # θ ← θ / (1 + shrink / (√G + ε))
-
-    def catch_up(self, where, idle_steps):
-        theta = self.coef[where]
-        if self.shrink:
-            denom = np.sqrt(self.acc[where])
-            denom += self.epsilon
-            factor = np.divide(self.shrink, denom, out=denom)
-            factor += 1.0
-            theta *= factor ** -idle_steps.astype(theta.dtype)
-            self.coef[where] = theta
-        return theta
-
-    def step(self, where, theta, contributions, grad_buffer):
-        np.add.at(grad_buffer, where, contributions)
-        g = grad_buffer[where]
-        grad_buffer[where] = 0.0
-        acc = self.acc[where]
-        acc += g * g
-        self.acc[where] = acc
-        denom = np.sqrt(acc, out=acc)
-        denom += self.epsilon
-        g /= denom
-        g *= self.lr
-        theta -= g
-        if self.shrink:
-            theta /= 1.0 + self.shrink / denom
-        self.coef[where] = theta
-
-    def finish(self, idle_steps):
-        self.catch_up(slice(None), idle_steps)
+    ):
+        return None
+    lam = objective.penalty.l2 / objective.weight_total
+    weights = optimizer.lazy_weights(params.coef, lr, lam, n_steps)
+    if weights is None:
+        return None
+    return LazySparseSteps(objective, optimizer, params, grads, ws, lr, weights)
 
 
 class LazySparseSteps:
@@ -197,12 +78,15 @@ class LazySparseSteps:
     Same interface as ``_training.DenseSteps``: ``step`` trains on one
     batch and returns its Σ s ℓ; ``finish`` brings every weight up to date
     and must run before θ is read (the loop calls it in a ``finally``).
+    ``weights`` is the optimizer's closed form of the weights' steps
+    (``optimizer.lazy_weights``); the intercepts take the optimizer's own
+    step on their slice of θ.
     Everything works on flat positions in θ's head (feature j, output o at
     j·K + o): one-dimensional gathers, scatters and ``np.add.at`` are many
     times faster than row-wise ones.
     """
 
-    def __init__(self, objective, optimizer, params, grads, ws, lr, n_steps):
+    def __init__(self, objective, optimizer, params, grads, ws, lr, weights):
         self.objective = objective
         self.optimizer = optimizer
         self.params = params
@@ -211,14 +95,7 @@ class LazySparseSteps:
         self.n_coef = params.coef.size
         n_features, self.n_outputs = params.coefs[0].shape
         self.outputs = np.arange(self.n_outputs)
-        lam = objective.penalty.l2 / objective.weight_total
-        if isinstance(optimizer, Adagrad):
-            kind = _AdagradWeights
-        elif optimizer.velocity is None:
-            kind = _PlainSGDWeights
-        else:
-            kind = _MomentumSGDWeights
-        self.weights = kind(optimizer, params.coef, lr, lam, n_steps)
+        self.weights = weights  # the optimizer's ``lazy_weights``
         self.grad_coef = grads.coef
         self.grad_coef.fill(0.0)  # kept zero between batches
         self.grad_intercept = grads.intercepts[0]

@@ -22,6 +22,31 @@ a coordinate that no batch touches then just shrinks by a known factor per
 step, which is what lets ``_lazy`` update sparse data lazily. SGD needs no
 such change: its idle coordinates follow a linear recurrence already.
 
+Every optimizer has the same interface: ``from_params(n_params, dtype,
+params, proximal)`` builds it from the estimator's parameters (each class
+reads its own keys), ``step(theta, grad, lr, part=slice(None))`` updates
+``theta`` in place, where ``theta`` and ``grad`` are the slice ``part`` of
+the flat parameters (the state arrays are sliced alike), and
+``lazy_weights(coef, lr, lam, n_steps)`` answers the lazy sparse steps of
+``_lazy``: an object that maps a weight no batch touches over k idle
+steps in closed form, or None when there is none (RMSprop and Adam decay
+their moments at every step from the squared gradient history). The
+objects it returns have this interface:
+
+- ``tracks_idle_steps``: whether ``catch_up`` must bring idle weights up to
+  date (plain SGD instead keeps θ = ``scale``·V and needs no bookkeeping);
+- ``scale``: the factor by which ``coef`` must be multiplied to give θ
+  during the epoch (1.0 except for plain SGD);
+- ``catch_up(where, idle_steps)``: apply ``idle_steps`` idle steps to the
+  weights at the flat positions ``where``; return their current values;
+- ``step(where, current, contributions, grad_buffer)``: one data step of
+  the weights at ``where`` with one gradient entry per position
+  (positions may repeat: entries are summed);
+- ``finish(idle_steps)``: bring every weight up to date (θ in ``coef``).
+
+``OPTIMIZERS`` maps each solver name to its class; ``make_optimizer``
+looks it up.
+
 Adam's ε sits as in scikit-learn's MLP (added to √v before the bias
 correction of v), not as in ``torch.optim.Adam`` (added after it): ours acts
 like torch's ε/√(1 − β₂ᵗ), about 32 times torch's at the first step with
@@ -34,6 +59,25 @@ import numpy as np
 class _Optimizer:
     # True: the L2 part of the penalty is left out of g and applied by prox
     prox_l2 = False
+
+    @classmethod
+    def from_params(cls, n_params, dtype, params, proximal=False):
+        """The optimizer for ``n_params`` parameters of ``dtype``, with the
+        settings it reads from the estimator's ``params`` mapping.
+
+        ``proximal`` says an L1 penalty will follow each step with ``prox``.
+        """
+        raise NotImplementedError
+
+    def lazy_weights(self, coef, lr, lam, n_steps):
+        """The closed form of this optimizer's idle steps for ``_lazy``
+        (module docstring), or None: no closed form, take dense steps.
+
+        ``coef`` is θ's head (the weights), ``lr`` the epoch's constant
+        rate, ``lam`` the L2 strength per sample and ``n_steps`` the
+        epoch's number of steps.
+        """
+        return None
 
     def needs_prox(self, penalty):
         """Whether ``prox`` must follow each step under this penalty."""
@@ -62,6 +106,21 @@ class SGD(_Optimizer):
         self.proximal = bool(proximal)
         self.nesterov = bool(nesterov) and self.momentum > 0 and not self.proximal
         self.velocity = np.zeros(n_params, dtype=dtype) if self.momentum else None
+
+    @classmethod
+    def from_params(cls, n_params, dtype, params, proximal=False):
+        return cls(
+            n_params,
+            dtype,
+            params["momentum"],
+            params["nesterovs_momentum"],
+            proximal=proximal,
+        )
+
+    def lazy_weights(self, coef, lr, lam, n_steps):
+        if self.velocity is None:
+            return _PlainSGDWeights(coef, lr, lam)
+        return _MomentumSGDWeights(self, coef, lr, lam, n_steps)
 
     def step(self, theta, grad, lr, part=slice(None)):
         """One update of ``theta``, the slice ``part`` of the parameters."""
@@ -100,6 +159,10 @@ class _RootScaled(_Optimizer):
         self._denom = np.empty(n_params, dtype=dtype)
         self._tmp = np.empty(n_params, dtype=dtype)
 
+    @classmethod
+    def from_params(cls, n_params, dtype, params, proximal=False):
+        return cls(n_params, dtype, params["epsilon"])
+
     def step(self, theta, grad, lr, part=slice(None)):
         """One update of ``theta``, the slice ``part`` of the parameters."""
         tmp, acc, denom = self._tmp[part], self.acc[part], self._denom[part]
@@ -122,6 +185,9 @@ class Adagrad(_RootScaled):
 
     prox_l2 = True
 
+    def lazy_weights(self, coef, lr, lam, n_steps):
+        return _AdagradWeights(self, coef, lr, lam)
+
     def _accumulate(self, acc, grad_sq):
         acc += grad_sq
 
@@ -132,6 +198,10 @@ class RMSprop(_RootScaled):
     def __init__(self, n_params, dtype, rho=0.9, epsilon=1e-8):
         super().__init__(n_params, dtype, epsilon)
         self.rho = float(rho)
+
+    @classmethod
+    def from_params(cls, n_params, dtype, params, proximal=False):
+        return cls(n_params, dtype, params["rho"], params["epsilon"])
 
     def _accumulate(self, acc, grad_sq):
         grad_sq *= 1.0 - self.rho
@@ -153,21 +223,38 @@ class Adam(_Optimizer):
         self._tmp = np.empty(n_params, dtype=dtype)
         self._lr_t = 0.0
 
-    def step(self, theta, grad, lr):
+    @classmethod
+    def from_params(cls, n_params, dtype, params, proximal=False):
+        return cls(
+            n_params, dtype, params["beta_1"], params["beta_2"], params["epsilon"]
+        )
+
+    def step(self, theta, grad, lr, part=slice(None)):
+        """One update of ``theta``, the slice ``part`` of the parameters.
+
+        The step count t (of the bias corrections) advances once per call:
+        a step of θ in several parts would count as several steps, so Adam
+        is always stepped on the whole θ (it takes no lazy steps).
+        """
         self.t += 1
-        tmp = self._tmp
-        self.m *= self.beta_1
-        self.m += np.multiply(grad, 1.0 - self.beta_1, out=tmp)
+        m, v, denom, tmp = (
+            self.m[part],
+            self.v[part],
+            self._denom[part],
+            self._tmp[part],
+        )
+        m *= self.beta_1
+        m += np.multiply(grad, 1.0 - self.beta_1, out=tmp)
         np.multiply(grad, grad, out=tmp)
         tmp *= 1.0 - self.beta_2
-        self.v *= self.beta_2
-        self.v += tmp
+        v *= self.beta_2
+        v += tmp
         self._lr_t = (
             lr * np.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
         )
-        np.sqrt(self.v, out=self._denom)
-        self._denom += self.epsilon
-        np.divide(self.m, self._denom, out=tmp)
+        np.sqrt(v, out=denom)
+        denom += self.epsilon
+        np.divide(m, denom, out=tmp)
         tmp *= self._lr_t
         theta -= tmp
 
@@ -175,25 +262,163 @@ class Adam(_Optimizer):
         return self._lr_t / self._denom
 
 
+# -- the closed forms of idle steps, for the lazy sparse steps of ``_lazy`` --
+# (the interface is in the module docstring; each class is returned by its
+# optimizer's ``lazy_weights``)
+
+
+class _PlainSGDWeights:
+    """Plain SGD: θ ← (1 − ηλ)·θ − η·g, kept as θ = scale·V.
+
+    The idle step only multiplies ``scale``; a data step adds −η·g/scale to
+    V at the batch's positions (scikit-learn's SGD keeps its weights the
+    same way). ``coef`` holds V during the epoch and θ again after
+    ``finish``.
+    """
+
+    tracks_idle_steps = False  # so ``catch_up`` is never called
+
+    def __init__(self, coef, lr, lam):
+        self.coef = coef
+        self.lr = lr
+        self.decay = 1.0 - lr * lam
+        self.scale = 1.0
+
+    def step(self, where, current, contributions, grad_buffer):
+        self.scale *= self.decay
+        contributions *= -self.lr / self.scale
+        np.add.at(self.coef, where, contributions)
+        if self.scale < 1e-9:  # fold the scale in before V grows too large
+            self.finish(None)
+
+    def finish(self, idle_steps):
+        self.coef *= self.scale
+        self.scale = 1.0
+
+
+class _MomentumSGDWeights:
+    """SGD with (Nesterov) momentum on weights at flat positions of θ's head.
+
+    The idle step is (θ, v) ← A·(θ, v), A = [[1 − ηλ, μ], [−ηλ, μ]] for heavy
+    ball (v ← μv − η(g + λθ), θ ← θ + v) and [[1 − ηλ(1 + μ), μ²], [−ηλ, μ]]
+    for Nesterov (θ ← θ + μv' − η(g + λθ)); a data step is one idle step plus
+    (cθ, cv)·g with cv = −η and cθ = −η, or −η(1 + μ) for Nesterov.
+    """
+
+    tracks_idle_steps = True
+    scale = 1.0
+
+    def __init__(self, optimizer, coef, lr, lam, n_steps):
+        self.coef = coef
+        self.velocity = optimizer.velocity[: coef.size]
+        mu, decay = optimizer.momentum, lr * lam
+        if optimizer.nesterov:
+            idle = np.array([[1.0 - decay * (1.0 + mu), mu * mu], [-decay, mu]])
+            self.coef_step = -lr * (1.0 + mu)
+        else:
+            idle = np.array([[1.0 - decay, mu], [-decay, mu]])
+            self.coef_step = -lr
+        self.velocity_step = -lr
+        self.idle = idle.tolist()
+        powers = np.empty((n_steps + 1, 2, 2))
+        powers[0] = np.eye(2)
+        for k in range(n_steps):
+            powers[k + 1] = idle @ powers[k]
+        # the four entries of A^k, k = 0 … n_steps, each as an array in θ's dtype
+        self.powers = [
+            [np.ascontiguousarray(powers[:, i, j], dtype=coef.dtype) for j in (0, 1)]
+            for i in (0, 1)
+        ]
+
+    def catch_up(self, where, idle_steps):
+        """Apply ``idle_steps`` idle steps to the weights at ``where``;
+        return their new values (θ, v)."""
+        (a, b), (c, d) = self.powers
+        theta_before, v = self.coef[where], self.velocity[where]
+        theta = a[idle_steps] * theta_before
+        theta += b[idle_steps] * v
+        v *= d[idle_steps]
+        v += c[idle_steps] * theta_before
+        self.coef[where] = theta
+        self.velocity[where] = v
+        return theta, v
+
+    def step(self, where, current, contributions, grad_buffer):
+        """One data step of the weights at ``where`` (values ``current``)
+        with the gradient entries ``contributions``, one per position."""
+        theta, v = current
+        (a, b), (c, d) = self.idle
+        new_v = d * v
+        new_v += c * theta
+        theta *= a
+        theta += b * v
+        self.velocity[where] = new_v
+        self.coef[where] = theta
+        np.add.at(self.velocity, where, self.velocity_step * contributions)
+        np.add.at(self.coef, where, self.coef_step * contributions)
+
+    def finish(self, idle_steps):
+        self.catch_up(slice(None), idle_steps)
+
+
+class _AdagradWeights:
+    """Adagrad with its proximal L2 on weights at flat positions of θ's head.
+
+    The idle step divides θ by 1 + ηλ/(√G + ε); a data step accumulates the
+    summed gradient of each position into G, steps, and divides likewise.
+    """
+
+    tracks_idle_steps = True
+    scale = 1.0
+
+    def __init__(self, optimizer, coef, lr, lam):
+        self.coef = coef
+        self.acc = optimizer.acc[: coef.size]
+        self.epsilon = optimizer.epsilon
+        self.lr = lr
+        self.shrink = lr * lam  # θ ← θ / (1 + shrink / (√G + ε))
+
+    def catch_up(self, where, idle_steps):
+        theta = self.coef[where]
+        if self.shrink:
+            denom = np.sqrt(self.acc[where])
+            denom += self.epsilon
+            factor = np.divide(self.shrink, denom, out=denom)
+            factor += 1.0
+            theta *= factor ** -idle_steps.astype(theta.dtype)
+            self.coef[where] = theta
+        return theta
+
+    def step(self, where, theta, contributions, grad_buffer):
+        np.add.at(grad_buffer, where, contributions)
+        g = grad_buffer[where]
+        grad_buffer[where] = 0.0
+        acc = self.acc[where]
+        acc += g * g
+        self.acc[where] = acc
+        denom = np.sqrt(acc, out=acc)
+        denom += self.epsilon
+        g /= denom
+        g *= self.lr
+        theta -= g
+        if self.shrink:
+            theta /= 1.0 + self.shrink / denom
+        self.coef[where] = theta
+
+    def finish(self, idle_steps):
+        self.catch_up(slice(None), idle_steps)
+
+
+OPTIMIZERS = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam}
+
+
 def make_optimizer(solver, n_params, dtype, params, proximal=False):
     """Build the optimizer named ``solver`` from the estimator's ``params`` dict.
 
     ``proximal`` says an L1 penalty will follow each step with ``prox``.
     """
-    if solver == "sgd":
-        return SGD(
-            n_params,
-            dtype,
-            params["momentum"],
-            params["nesterovs_momentum"],
-            proximal=proximal,
-        )
-    if solver == "adagrad":
-        return Adagrad(n_params, dtype, params["epsilon"])
-    if solver == "rmsprop":
-        return RMSprop(n_params, dtype, params["rho"], params["epsilon"])
-    if solver == "adam":
-        return Adam(
-            n_params, dtype, params["beta_1"], params["beta_2"], params["epsilon"]
-        )
-    raise ValueError(f"{solver!r} is not a first-order solver")
+    try:
+        cls = OPTIMIZERS[solver]
+    except KeyError:
+        raise ValueError(f"{solver!r} is not a first-order solver") from None
+    return cls.from_params(n_params, dtype, params, proximal=proximal)

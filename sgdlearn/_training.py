@@ -17,7 +17,7 @@ from scipy.optimize import minimize
 
 from . import _optimizers, _schedules
 from ._averaging import IterateAverage
-from ._lazy import LazySparseSteps, lazy_steps_apply
+from ._lazy import lazy_steps
 from ._objective import Params
 
 
@@ -29,13 +29,20 @@ class TrainingState:
     validation curves, the stopping counters, and the best θ seen on the
     validation data (early stopping). ``average`` is the
     :class:`~sgdlearn._averaging.IterateAverage` of θ, or None.
+
+    The schedule's clock (``_schedules``): ``step`` is the steps taken in
+    the schedule's run (it goes on across ``partial_fit`` calls),
+    ``schedule_samples`` the samples seen when the current epoch began as
+    the schedule counts them (0 until the run's first epoch ends), and
+    ``plateaus`` the plateaus that divided η (``"adaptive"``). All three
+    start again with the schedule (:meth:`restart_schedule`).
     """
 
     def __init__(self, theta, optimizer, schedule, rng, average=None):
         self.theta = theta
         self.average = average
         self.optimizer = optimizer
-        self.schedule = schedule
+        self.restart_schedule(schedule)
         self.rng = rng
         self.t = 0
         self.n_iter = 0
@@ -48,6 +55,13 @@ class TrainingState:
         self.best_validation_score = -np.inf
         self.no_improvement_count = 0
         self.best_theta = None
+
+    def restart_schedule(self, schedule):
+        """Start a new run of ``schedule`` (a new fit, or ``warm_start``)."""
+        self.schedule = schedule
+        self.step = 0
+        self.schedule_samples = 0
+        self.plateaus = 0
 
     def model_theta(self):
         """The parameters the model reports: θ, or its average when averaging."""
@@ -74,10 +88,7 @@ class TrainingState:
 _COMPONENTS = {
     cls.__name__: cls
     for cls in (
-        _optimizers.SGD,
-        _optimizers.Adagrad,
-        _optimizers.RMSprop,
-        _optimizers.Adam,
+        *_optimizers.OPTIMIZERS.values(),
         *_schedules.SCHEDULES.values(),
         IterateAverage,
     )
@@ -155,7 +166,16 @@ class Dataset:
 
 @dataclass(frozen=True)
 class LoopConfig:
-    """Settings of one call to the loop (resolved from the estimator's params)."""
+    """Settings of one call to the loop (resolved from the estimator's params).
+
+    ``run_epochs`` is the length of the schedule's run in epochs
+    (``max_iter``; None: ``max_epochs``): a run has ``run_epochs`` × the
+    batches per epoch steps, also when ``partial_fit`` trains one epoch per
+    call (``_schedules``). ``max_grad_norm`` (None: no clipping) clips the
+    Euclidean norm of each step's gradient before the optimizer sees it
+    (:func:`clip_gradient`); epochs that clip take the dense steps, and
+    L-BFGS ignores it.
+    """
 
     batch_size: int
     shuffle: bool
@@ -164,6 +184,8 @@ class LoopConfig:
     n_iter_no_change: int
     stop_on_validation: bool
     verbose: bool = False
+    run_epochs: int | None = None
+    max_grad_norm: float | None = None
 
 
 def iter_batches(n_samples, batch_size, rng, shuffle):
@@ -324,30 +346,101 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
         state.best_validation_score = max(state.best_validation_score, score)
     state.best_loss = min(state.best_loss, loss)
     state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
-    state.schedule.end_epoch(state.t)
+    state.schedule_samples = state.t
     if state.no_improvement_count > config.n_iter_no_change:
-        if state.schedule.on_plateau():
-            return True
-        state.no_improvement_count = 0
+        return _on_plateau(state)
     return False
+
+
+def _on_plateau(state):
+    """The plateau rule, once the criterion stalled; True means stop.
+
+    A schedule without a ``plateau_divisor`` stops. One with it
+    (``"adaptive"``) has η divided by it, unless η₀ so divided
+    (:func:`decayed_rate`) is already at most its ``min_lr``: then it stops.
+    """
+    schedule = state.schedule
+    if schedule.plateau_divisor is None:
+        return True
+    if decayed_rate(schedule.lr0, state) <= schedule.min_lr:
+        return True
+    state.plateaus += 1
+    state.no_improvement_count = 0
+    return False
+
+
+def decayed_rate(lr, state):
+    """``lr`` divided by the schedule's ``plateau_divisor`` once per plateau.
+
+    Division after division, so that "adaptive" gives η₀/5/5… to the bit.
+    """
+    for _ in range(state.plateaus):
+        lr /= state.schedule.plateau_divisor
+    return lr
+
+
+def epoch_rates(state, n_steps, n_batches):
+    """(η of the epoch's first step, the list of each step's η or None).
+
+    The list is None when the schedule holds η for the whole epoch, else
+    it has one float per batch. ``n_steps`` is the run's planned steps; the
+    epoch's steps are numbered from ``state.step``.
+    """
+    schedule, first, samples = state.schedule, state.step, state.schedule_samples
+    if not schedule.varies_per_step:
+        return decayed_rate(schedule.rate(first, n_steps, samples), state), None
+    rates = [
+        decayed_rate(schedule.rate(step, n_steps, samples), state)
+        for step in range(first, first + n_batches)
+    ]
+    return rates[0], rates
+
+
+def clip_gradient(grad, max_norm):
+    """Scale ``grad`` in place to the Euclidean norm ``max_norm`` if longer.
+
+    ``grad`` is the flat gradient the optimizer is about to see (Adagrad's
+    leaves the L2 part out: it is applied by the proximal step). Clipping
+    changes the path, not the minimum: full-batch steps keep their fixed
+    points, as ∇J = 0 there is never clipped. With mini-batches a clip that
+    still acts near the optimum biases the average step, so ``max_norm``
+    should sit above the batch gradients' norms there.
+
+    The norm is one dot product of the flat vector; only when its square
+    overflows is it taken again from the gradient scaled by its largest
+    entry.
+    """
+    squared = float(np.dot(grad, grad))
+    if not squared > max_norm * max_norm:  # also NaN: let divergence show
+        return
+    if np.isfinite(squared):
+        norm = np.sqrt(squared)
+    else:
+        largest = float(np.max(np.abs(grad)))
+        scaled = grad / largest
+        norm = largest * np.sqrt(float(np.dot(scaled, scaled)))
+    grad *= max_norm / norm
 
 
 class DenseSteps:
     """The steps of one epoch on dense (or any) batches: the whole θ each step.
 
     ``step`` computes the gradient of the batch ``(X, Y, sample_weight)``,
-    takes the optimizer's step and the proximal step when the penalty needs
-    one, and returns the batch's Σ s ℓ; ``finish`` has nothing to do (see
-    ``_lazy.LazySparseSteps``).
+    clips its norm to ``max_grad_norm`` (None: no clipping), takes the
+    optimizer's step with the rate ``lr`` (the loop sets it before each
+    step when the schedule changes it per step) and the proximal step when
+    the penalty needs one, and returns the batch's Σ s ℓ; ``finish`` has
+    nothing to do (see ``_lazy.LazySparseSteps``).
     """
 
-    def __init__(self, objective, optimizer, params, grads, ws, lr, n_steps):
+    def __init__(self, objective, optimizer, params, grads, ws, lr, max_grad_norm):
         self.objective = objective
         self.optimizer = optimizer
         self.params = params
         self.grads = grads
         self.ws = ws
         self.lr = lr
+        self.max_grad_norm = max_grad_norm
         self.with_l2 = not optimizer.prox_l2
         self.prox = optimizer.needs_prox(objective.penalty)
         self.prox_scale = 1.0 / objective.weight_total
@@ -358,6 +451,8 @@ class DenseSteps:
         loss = self.objective.batch_grad(
             params, grads, X, Y, sample_weight, self.ws, rng, grad_scale, self.with_l2
         )
+        if self.max_grad_norm is not None:
+            clip_gradient(grads.theta, self.max_grad_norm)
         self.optimizer.step(params.theta, grads.theta, self.lr)
         if self.prox:
             self.optimizer.prox(
@@ -380,7 +475,12 @@ def run_epoch(objective, state, params, grads, reader, config, ws):
     the θ the epoch started from (J(θ)/Σs itself for a full batch). Sparse
     batches of a linear model with ``"sgd"`` or ``"adagrad"`` take lazy
     steps (``_lazy``) unless θ is averaged (the average moves every
-    coordinate at every step); the others dense ones.
+    coordinate at every step), the gradient clipped or the rate changes
+    per step; the others dense ones.
+
+    The rate comes from the schedule (:func:`epoch_rates`), once for the
+    epoch or, for a schedule evaluated per step, before each step; each
+    step taken advances ``state.step``.
     """
     optimizer, train, rng = state.optimizer, reader.data, state.rng
     n = train.n_samples
@@ -388,15 +488,34 @@ def run_epoch(objective, state, params, grads, reader, config, ws):
     grad_scale = n_batches / objective.weight_total
     penalty_loss = objective.penalty_per_sample(params)
     average = state.average
-    lazy = average is None and lazy_steps_apply(objective, optimizer, train.X)
-    steps = (LazySparseSteps if lazy else DenseSteps)(
-        objective, optimizer, params, grads, ws, state.schedule.lr, n_batches
-    )
-    data_loss, seen = 0.0, state.t
+    n_steps = (config.run_epochs or config.max_epochs) * n_batches
+    lr, rates = epoch_rates(state, n_steps, n_batches)
+    steps = None
+    if average is None:
+        steps = lazy_steps(
+            objective,
+            optimizer,
+            params,
+            grads,
+            ws,
+            lr,
+            n_batches,
+            train.X,
+            constant_rate=rates is None,
+            clipped=config.max_grad_norm is not None,
+        )
+    if steps is None:
+        steps = DenseSteps(
+            objective, optimizer, params, grads, ws, lr, config.max_grad_norm
+        )
+    data_loss, seen, taken = 0.0, state.t, 0
     try:
         for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
+            if rates is not None:
+                steps.lr = rates[taken]
             batch = reader.read(rows)
             batch_loss = steps.step(batch, rng, grad_scale)
+            taken += 1
             if average is not None:
                 seen += len(batch[1])
                 average.update(params.theta, seen)
@@ -404,6 +523,7 @@ def run_epoch(objective, state, params, grads, reader, config, ws):
             if state.initial_loss is None:  # the estimate of J/Σs at the start
                 state.initial_loss = batch_loss * grad_scale + penalty_loss
     finally:
+        state.step += taken
         steps.finish()
     return data_loss / objective.weight_total + penalty_loss
 
@@ -448,8 +568,10 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
     """Full-batch L-BFGS (scipy) on J/Σs; one loss-curve entry per iteration.
 
     Early stopping does not apply (as in scikit-learn's MLP); validation
-    curves are recorded when validation data is given. Each iteration is
-    framed by the hooks like an epoch; the last one begun never runs.
+    curves are recorded when validation data is given. The schedule and
+    ``max_grad_norm`` do not apply either (the line search sets the step).
+    Each iteration is framed by the hooks like an epoch; the last one begun
+    never runs.
     Returns True when scipy reports convergence or a hook stopped it.
     """
     layout = objective.network.layout

@@ -43,7 +43,9 @@ from sgdlearn._training import (
     Dataset,
     LoopConfig,
     TrainingState,
+    decayed_rate,
     iter_batches,
+    record_epoch,
     train_epochs,
 )
 
@@ -854,6 +856,37 @@ def test_optimizer_matches_hand_update_rule(name, lrs):
         assert_allclose(theta, expected[k], rtol=1e-13, atol=1e-15, err_msg=f"{k=}")
 
 
+@pytest.mark.parametrize("name", list(OPTIMIZER_CASES))
+def test_every_optimizer_steps_a_part_of_theta(name):
+    """One ``step`` signature: stepping the slice ``part`` of θ with its
+    gradient is the step of an optimizer of that slice alone, and leaves
+    the other parameters and their state alone."""
+    alone = OPTIMIZER_CASES[name][0]()
+    whole = type(alone)(*_resized(alone, 5))
+    theta = np.array([9.0, *THETA0, 8.0])
+    part = slice(1, 4)
+    reference = np.array(THETA0)
+    for g, lr in zip(GRADS, LRS):
+        whole.step(theta[part], np.array(g), lr, part=part)
+        alone.step(reference, np.array(g), lr)
+    assert_allclose(theta[part], reference, rtol=1e-14)
+    assert theta[0] == 9.0 and theta[4] == 8.0
+    for state in ("velocity", "acc", "m", "v"):
+        if getattr(whole, state, None) is not None:
+            assert_array_equal(getattr(whole, state)[[0, 4]], 0.0)
+
+
+def _resized(optimizer, n_params):
+    """The constructor arguments of ``optimizer`` for ``n_params`` parameters."""
+    settings = {
+        SGD: lambda o: (o.momentum, o.nesterov),
+        Adagrad: lambda o: (o.epsilon,),
+        RMSprop: lambda o: (o.rho, o.epsilon),
+        Adam: lambda o: (o.beta_1, o.beta_2, o.epsilon),
+    }[type(optimizer)](optimizer)
+    return (n_params, np.float64, *settings)
+
+
 def test_sgd_momentum_and_plain_differ():
     # momentum must change the path from the second step on
     plain = reference_sgd(THETA0, GRADS, LRS)
@@ -1020,46 +1053,83 @@ def test_adam_epsilon_placement_against_torch():
 # --------------------------------------------------------------------------
 
 
+def _schedule(name, lr0, power_t=0.5, **params):
+    params.update(learning_rate=name, learning_rate_init=lr0, power_t=power_t)
+    return make_schedule(params)
+
+
+def _stalling_state(schedule):
+    """A state whose every epoch after the first stalls (tol 1, the same loss)."""
+    theta = np.zeros(2)
+    state = TrainingState(theta, None, schedule, np.random.default_rng(0), None)
+    return state, LoopConfig(1, False, 1, 1.0, 0, False)
+
+
+def _rate(state):
+    """η of the state's next step (a schedule constant within the epoch)."""
+    return decayed_rate(
+        state.schedule.rate(state.step, 100, state.schedule_samples), state
+    )
+
+
 def test_constant_schedule():
-    schedule = make_schedule("constant", 0.02, 0.5)
+    schedule = _schedule("constant", 0.02)
     assert isinstance(schedule, Constant)
+    assert not schedule.varies_per_step
     for t in (10, 100, 1000):
-        schedule.end_epoch(t)
-        assert schedule.lr == 0.02
-    assert schedule.on_plateau() is True
+        assert schedule.rate(t // 10, 1000, t) == 0.02
+    # a plateau stops training
+    state, config = _stalling_state(schedule)
+    assert record_epoch(state, None, None, 1.0, None, config, 10) is False
+    assert record_epoch(state, None, None, 1.0, None, config, 10) is True
+    assert _rate(state) == 0.02
 
 
 @pytest.mark.parametrize("power_t", [0.5, 0.25, 1.0])
 def test_invscaling_schedule(power_t):
-    schedule = make_schedule("invscaling", 0.3, power_t)
+    schedule = _schedule("invscaling", 0.3, power_t)
     assert isinstance(schedule, InvScaling)
-    assert schedule.lr == 0.3
+    assert not schedule.varies_per_step
+    assert schedule.rate(0, 100, 0) == 0.3
     for t in (50, 100, 150, 1000):
-        schedule.end_epoch(t)
-        assert schedule.lr == pytest.approx(0.3 / (t + 1) ** power_t, rel=1e-14)
-    assert schedule.on_plateau() is True
+        for step in (0, 7):  # constant within an epoch
+            assert schedule.rate(step, 100, t) == pytest.approx(
+                0.3 / (t + 1) ** power_t, rel=1e-14
+            )
+    # the epochs' ends move the clock to the samples seen; a plateau stops
+    state, config = _stalling_state(schedule)
+    assert record_epoch(state, None, None, 1.0, None, config, 50) is False
+    assert state.schedule_samples == 50
+    assert _rate(state) == pytest.approx(0.3 / 51**power_t, rel=1e-14)
+    assert record_epoch(state, None, None, 1.0, None, config, 50) is True
 
 
 def test_adaptive_schedule():
-    schedule = make_schedule("adaptive", 1e-3, 0.5)
+    schedule = _schedule("adaptive", 1e-3)
     assert isinstance(schedule, Adaptive)
-    schedule.end_epoch(1000)
-    assert schedule.lr == 1e-3
+    assert schedule.rate(0, 100, 1000) == 1e-3
+    # the monitor divides η by 5 at each plateau, while η > 1e-6:
     # 1e-3 / 5**k: 2e-4, 4e-5, 8e-6, 1.6e-6, 3.2e-7 (<= 1e-6 after 5 divisions)
+    state, config = _stalling_state(schedule)
+    assert record_epoch(state, None, None, 1.0, None, config, 10) is False
+    assert _rate(state) == 1e-3
     expected = [1e-3 / 5**k for k in range(1, 6)]
     for lr in expected:
-        assert schedule.on_plateau() is False
-        assert schedule.lr == pytest.approx(lr, rel=1e-12)
-    assert schedule.lr <= 1e-6
-    assert schedule.on_plateau() is True
-    assert schedule.lr == pytest.approx(expected[-1], rel=1e-12)
+        assert record_epoch(state, None, None, 1.0, None, config, 10) is False
+        assert _rate(state) == pytest.approx(lr, rel=1e-12)
+    assert _rate(state) <= 1e-6
+    assert record_epoch(state, None, None, 1.0, None, config, 10) is True
+    assert _rate(state) == pytest.approx(expected[-1], rel=1e-12)
+    # the schedule itself holds no decay: a restart is back at η₀
+    state.restart_schedule(schedule)
+    assert _rate(state) == 1e-3
 
 
 def test_schedules_pickle():
     schedule = InvScaling(0.1, 0.5)
-    schedule.end_epoch(99)
     clone = pickle.loads(pickle.dumps(schedule))
-    assert clone.lr == schedule.lr and clone.power_t == 0.5
+    assert clone.power_t == 0.5
+    assert clone.rate(3, 10, 99) == schedule.rate(3, 10, 99) == 0.1 / 100**0.5
 
 
 # --------------------------------------------------------------------------
