@@ -185,7 +185,8 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
             model.max_fun,
             type(estimator).__name__,
         )
-        warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        # stacklevel 3: the estimator's fit, so a filter on module 'sgdlearn' works
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
     for name, value in attributes(state).items():
         setattr(estimator, name, value)
@@ -339,7 +340,7 @@ def continued_state(estimator, spec, old_state, layout, incremental, solver):
         # curves go on), restart the optimizer and the schedule.
         state.rng = new_rng(estimator)
         state.optimizer = spec.make_optimizer(layout.size, dtype, solver)
-        state.schedule = spec.make_schedule()
+        state.restart_schedule(spec.make_schedule())
     elif state.optimizer is None and solver != FULL_BATCH_SOLVER:
         state.optimizer = spec.make_optimizer(layout.size, dtype, solver)
     # the average goes on (scikit-learn's SGD): made or dropped only when

@@ -153,7 +153,7 @@ class MLP:
                 f"going to be clipped (batch_size={batch_size}, "
                 f"{n_samples} training samples).",
                 UserWarning,
-                stacklevel=5,
+                stacklevel=4,  # the estimator's fit
             )
 
     @staticmethod

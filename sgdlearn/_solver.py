@@ -143,5 +143,6 @@ class SolverSpec:
             and has_validation
             and not incremental,
             verbose=bool(params["verbose"]),
+            run_epochs=params["max_iter"],
             max_grad_norm=params["max_grad_norm"],
         )

@@ -40,9 +40,20 @@ from sgdlearn import MLPClassifier, MLPRegressor
 
 SK = sklearn.neural_network
 EXTRA_PARAMS = {
-    "MLPRegressor": ["penalty", "l1_ratio", "dropout", "rho", "average", "weight_init"],
+    "MLPRegressor": [
+        "penalty",
+        "l1_ratio",
+        "dropout",
+        "rho",
+        "average",
+        "weight_init",
+        "warmup_fraction",
+        "max_grad_norm",
+    ],
     "MLPClassifier": [
         "average",
+        "warmup_fraction",
+        "max_grad_norm",
         "penalty",
         "l1_ratio",
         "dropout",
