@@ -122,19 +122,26 @@ class LeakyRelu(Activation):
         return delta
 
 
-class Gelu(Activation):
+class _InputGated(Activation):
+    """z·g(z), z scaled by a gate of itself: non-monotone, so the backward
+    pass needs the input. Subclasses give the gate g as ``gate(z, out=None)``."""
+
+    needs_input = True
+
+    @classmethod
+    def forward(cls, z, out):
+        if out is z:
+            return np.multiply(z, cls.gate(z), out=out)
+        cls.gate(z, out=out)
+        out *= z
+        return out
+
+
+class Gelu(_InputGated):
     """The exact GELU z·Φ(z), Φ the standard normal CDF."""
 
     name = "gelu"
-    needs_input = True
-
-    @staticmethod
-    def forward(z, out):
-        if out is z:
-            return np.multiply(z, ndtr(z), out=out)
-        ndtr(z, out=out)
-        out *= z
-        return out
+    gate = staticmethod(ndtr)
 
     @staticmethod
     def backward(z, a, delta):
@@ -151,19 +158,11 @@ class Gelu(Activation):
         return delta
 
 
-class Silu(Activation):
+class Silu(_InputGated):
     """The SiLU (swish) z·σ(z), σ the logistic function."""
 
     name = "silu"
-    needs_input = True
-
-    @staticmethod
-    def forward(z, out):
-        if out is z:
-            return np.multiply(z, expit(z), out=out)
-        expit(z, out=out)
-        out *= z
-        return out
+    gate = staticmethod(expit)
 
     @staticmethod
     def backward(z, a, delta):

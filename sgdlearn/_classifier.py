@@ -6,6 +6,8 @@ indicator matrix itself for multilabel targets. Probabilities come from the
 raw scores in log space, through the loss's ``log_proba``.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
@@ -26,6 +28,7 @@ BINARY_LOSS = "bernoulli_log_loss"
 _ENCODING = ("classes_", "n_outputs_", "out_activation_", "_multilabel_", "_loss_name_")
 
 
+@dataclass(frozen=True)
 class ClassTargets:
     """The target encoder of a classifier: labels as indicator columns.
 
@@ -47,24 +50,14 @@ class ClassTargets:
         The estimator's class name, for messages.
     """
 
-    y_numeric = False
+    binary_one_column: bool
+    multiclass_loss: str
+    multilabel: bool
+    fits_one_class: bool
+    class_weight: object
+    name: str
 
-    def __init__(
-        self,
-        *,
-        binary_one_column,
-        multiclass_loss,
-        multilabel,
-        fits_one_class,
-        class_weight,
-        name,
-    ):
-        self.binary_one_column = binary_one_column
-        self.multiclass_loss = multiclass_loss
-        self.multilabel = multilabel
-        self.fits_one_class = fits_one_class
-        self.class_weight = class_weight
-        self.name = name
+    y_numeric = False
 
     @staticmethod
     def known_encoding(estimator):

@@ -113,9 +113,7 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     # As scikit-learn's MLP: partial_fit and warm_start continue from the
     # public weights whenever they exist, also when assigned by hand to an
     # estimator never fitted (then with a fresh optimizer and history).
-    continuing = (incremental or estimator.warm_start) and model.has_weights(
-        estimator
-    )
+    continuing = (incremental or estimator.warm_start) and model.has_weights(estimator)
     packed = getattr(estimator, "_state", None) if continuing else None
     old_state = None if packed is None else unpack_state(packed)
     known = None if old_state is None else targets.known_encoding(estimator)
@@ -144,7 +142,9 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
         if old_state is None:
             state = new_state(estimator, model, spec, layout, X.dtype, solver)
         else:
-            state = continued_state(estimator, spec, old_state, layout, incremental, solver)
+            state = continued_state(
+                estimator, spec, old_state, layout, incremental, solver
+            )
         state.continue_from(theta)
     else:
         state = new_state(estimator, model, spec, layout, X.dtype, solver)
@@ -159,7 +159,14 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
 
     def attributes(current):
         return fitted_attributes(
-            estimator, model, current, layout, encoding, val is not None, first_epoch, solver
+            estimator,
+            model,
+            current,
+            layout,
+            encoding,
+            val is not None,
+            first_epoch,
+            solver,
         )
 
     lbfgs = solver == FULL_BATCH_SOLVER

@@ -11,22 +11,11 @@ models' defaults", explains the choice).
 from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
 
-from ._base import BaseSGDEstimator
+from ._base import BaseSGDEstimator, stochastic_solver
 from ._classifier import ClassifierGlue, ClassTargets
 from ._models import LinearModel
-from ._params import FULL_BATCH_SOLVER, store_params
+from ._params import store_params
 from ._regressor import RegressionTargets, RegressorGlue
-
-
-def _stochastic_solver(estimator):
-    """partial_fit exists for the stochastic solvers and 'auto' (which takes
-    Adagrad's steps there); not for 'lbfgs' (as in scikit-learn's MLP)."""
-    if estimator.solver == FULL_BATCH_SOLVER:
-        raise AttributeError(
-            f"partial_fit is only available for stochastic solvers; "
-            f"solver={estimator.solver!r} is full-batch."
-        )
-    return True
 
 
 class _LinearModel(BaseSGDEstimator):
@@ -126,27 +115,6 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     def _target_encoder(self):
         return RegressionTargets(self.loss)
 
-    @available_if(_stochastic_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch over X, y, continuing from the previous call.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The chunk's samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The chunk's targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            The chunk's sample weights; None means 1.
-
-        Returns
-        -------
-        self : object
-            The estimator, trained one more epoch.
-        """
-        return self._partial_fit(X, y, sample_weight)
-
 
 class _LinearClassifier(ClassifierGlue, _LinearModel):
     # How the subclass models the classes (see _classifier.ClassTargets).
@@ -198,7 +166,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
             name=type(self).__name__,
         )
 
-    @available_if(_stochastic_solver)
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch over X, y, continuing from the previous call.

@@ -150,6 +150,16 @@ class Loss:
     _prior_total = 0.0
     _prior_weight = 0.0
 
+    def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
+        """Σ_i s_i ℓ_i, writing c·s_i ∇_z ℓ_i into ``grad`` (module docstring).
+
+        Large inputs, and a ``grad`` that is ``raw`` itself, go through
+        ``_block`` a row block at a time; small ones in one call.
+        """
+        if raw.size > BLOCK or grad is raw:
+            return _by_blocks(self._block, raw, y, sample_weight, grad, grad_scale)
+        return self._block(raw, y, sample_weight, grad, grad_scale)
+
     def check_targets(self, y):
         """Raise a ValueError when y lies outside the loss's valid range.
 
@@ -253,11 +263,6 @@ class Poisson(Loss):
                 "negative values. Use loss='squared_error' for signed targets."
             )
 
-    def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
-        if raw.size > BLOCK or grad is raw:
-            return _by_blocks(self._block, raw, y, sample_weight, grad, grad_scale)
-        return self._block(raw, y, sample_weight, grad, grad_scale)
-
     @staticmethod
     def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
         k = raw.shape[1]
@@ -321,11 +326,6 @@ class BinaryLogLoss(_LogLoss):
         """log σ(z) of each column, computed stably: −log(1 + e^{−z})."""
         return -np.logaddexp(0.0, -raw)
 
-    def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
-        if raw.size > BLOCK or grad is raw:
-            return _by_blocks(self._block, raw, y, sample_weight, grad, grad_scale)
-        return self._block(raw, y, sample_weight, grad, grad_scale)
-
     @staticmethod
     def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
         # With L = log1p(e^{−|z|}): the loss is softplus(z) − y·z with
@@ -380,11 +380,6 @@ class SoftmaxCrossEntropy(_LogLoss):
         log of the sum (raw − logsumexp(raw) would lose the log 2 of a tie at
         1e298)."""
         return log_softmax(raw, axis=1)
-
-    def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
-        if raw.size > BLOCK or grad is raw:
-            return _by_blocks(self._block, raw, y, sample_weight, grad, grad_scale)
-        return self._block(raw, y, sample_weight, grad, grad_scale)
 
     @staticmethod
     def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):

@@ -17,9 +17,8 @@ batches and 'lbfgs'.
 from sklearn.base import _fit_context
 from sklearn.utils._available_if import available_if
 
-from ._base import BaseSGDEstimator
+from ._base import BaseSGDEstimator, stochastic_solver
 from ._classifier import ClassifierGlue, ClassTargets
-from ._linear import _stochastic_solver
 from ._models import MLP
 from ._params import store_params
 from ._regressor import RegressionTargets, RegressorGlue
@@ -43,7 +42,9 @@ class _MLPBase(BaseSGDEstimator):
     _family = "mlp"
 
     def _model_part(self):
-        return MLP(self.hidden_layer_sizes, self.activation, self.weight_init, self.max_fun)
+        return MLP(
+            self.hidden_layer_sizes, self.activation, self.weight_init, self.max_fun
+        )
 
 
 class MLPRegressor(RegressorGlue, _MLPBase):
@@ -120,27 +121,6 @@ class MLPRegressor(RegressorGlue, _MLPBase):
 
     def _target_encoder(self):
         return RegressionTargets(self.loss)
-
-    @available_if(_stochastic_solver)
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Run one epoch over X, y, continuing from the previous call.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The chunk's samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            The chunk's targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            The chunk's sample weights; None means 1.
-
-        Returns
-        -------
-        self : object
-            The estimator, trained one more epoch.
-        """
-        return self._partial_fit(X, y, sample_weight)
 
 
 class MLPClassifier(ClassifierGlue, _MLPBase):
@@ -232,7 +212,7 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
             name=type(self).__name__,
         )
 
-    @available_if(_stochastic_solver)
+    @available_if(stochastic_solver)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Run one epoch over X, y, continuing from the previous call.

@@ -2,9 +2,11 @@
 loss's inverse link."""
 
 import numpy as np
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import column_or_1d
 
+from ._base import stochastic_solver
 from ._losses import LOSSES
 
 
@@ -78,7 +80,29 @@ class RegressionTargets:
 
 
 class RegressorGlue(RegressorMixin):
-    """Mixin for the regressors: ``predict`` and the multi-output tag."""
+    """Mixin for the regressors: ``partial_fit``, ``predict`` and the
+    multi-output tag."""
+
+    @available_if(stochastic_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch over X, y, continuing from the previous call.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The chunk's samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The chunk's targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The chunk's sample weights; None means 1.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one more epoch.
+        """
+        return self._partial_fit(X, y, sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,10 +1,10 @@
 """BLAS thread pools sized to the products of a fit or a prediction.
 
 NumPy and SciPy each bundle an OpenBLAS with a pool of threads. On small
-products the threads cost more than they save, and two pools that take
-turns (NumPy's products, then SciPy's L-BFGS update) spin against each
-other, and every small product slows down many times over. So a fit or prediction whose largest
-matrix product is small runs with one BLAS thread in every pool; large
+products the threads cost more than they save, and two pools that take turns
+(NumPy's products, then SciPy's L-BFGS update) spin against each other, and
+every small product slows down many times over. So a fit or prediction whose
+largest matrix product is small runs with one BLAS thread in every pool; large
 products keep the pools as they are.
 
 The limit: a product of an (m × a) by an (a × b) matrix costs m·a·b

@@ -24,10 +24,10 @@ from ._objective import Params
 class TrainingState:
     """What a fit leaves behind for ``partial_fit`` and ``warm_start``.
 
-    Besides θ, the optimizer's and schedule's state and the generator, it
-    holds what mirrors the fitted attributes: ``t`` samples seen, ``n_iter`` epochs of all calls, the loss and
-    validation curves, the stopping counters, and the best θ seen on the
-    validation data (early stopping). ``average`` is the
+    Besides θ, the optimizer's and schedule's state and the generator, it holds
+    what mirrors the fitted attributes: ``t`` samples seen, ``n_iter`` epochs
+    of all calls, the loss and validation curves, the stopping counters, and
+    the best θ seen on the validation data (early stopping). ``average`` is the
     :class:`~sgdlearn._averaging.IterateAverage` of θ, or None.
 
     The schedule's clock (``_schedules``): ``step`` is the steps taken in

@@ -13,6 +13,7 @@ from sgdlearn._optimizers import OPTIMIZERS
 from sgdlearn._params import PARAMS, PARAMS_BY_NAME, parameter_names
 from sgdlearn._schedules import SCHEDULES
 
+
 def _str_options(Estimator, name):
     (options,) = [
         c for c in Estimator._parameter_constraints[name] if isinstance(c, StrOptions)

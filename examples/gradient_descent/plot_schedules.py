@@ -77,9 +77,7 @@ for label, setting in settings.items():
     ax_loss.plot(np.arange(1, len(reg.loss_curve_) + 1), reg.loss_curve_, label=label)
 
 ax_rate.set(xlabel="step", ylabel="learning rate η", title="η per step")
-ax_loss.set(
-    xlabel="epoch", ylabel="training loss", yscale="log", title="training loss"
-)
+ax_loss.set(xlabel="epoch", ylabel="training loss", yscale="log", title="training loss")
 ax_rate.legend()
 ax_loss.legend()
 fig.tight_layout()
