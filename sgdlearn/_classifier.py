@@ -235,7 +235,7 @@ class ClassifierGlue(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
+            The samples to classify.
 
         Returns
         -------
@@ -256,7 +256,7 @@ class ClassifierGlue(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
+            The samples whose class log-probabilities are wanted.
 
         Returns
         -------
@@ -284,7 +284,7 @@ class ClassifierGlue(ClassifierMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
+            The samples whose class probabilities are wanted.
 
         Returns
         -------

@@ -181,12 +181,13 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
             Every label of the stream: required on the first call, checked on
             later ones.
         sample_weight : array-like of shape (n_samples,), default=None
-            The chunk's sample weights; None means 1.
+            The chunk's sample weights (None means 1), multiplied by
+            ``class_weight``.
 
         Returns
         -------
         self : object
-            The estimator, trained one more epoch.
+            The classifier, trained one more epoch on the chunk.
         """
         return self._classifier_partial_fit(X, y, sample_weight, classes)
 
@@ -199,7 +200,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
+            The samples to score.
 
         Returns
         -------

@@ -224,7 +224,8 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
         y : array-like of shape (n_samples,) or (n_samples, n_classes)
             The chunk's labels (an indicator matrix for multilabel targets).
         sample_weight : array-like of shape (n_samples,), default=None
-            The chunk's sample weights; None means 1.
+            The chunk's sample weights (None means 1), multiplied by
+            ``class_weight``.
         classes : array-like of shape (n_classes,), default=None
             Every label of the stream: required on the first call (except
             for multilabel indicator targets), checked on later ones.
@@ -232,6 +233,6 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
         Returns
         -------
         self : object
-            The estimator, trained one more epoch.
+            The classifier, trained one more epoch on the chunk.
         """
         return self._classifier_partial_fit(X, y, sample_weight, classes)

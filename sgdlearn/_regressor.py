@@ -115,7 +115,7 @@ class RegressorGlue(RegressorMixin):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            The samples.
+            The samples whose targets are predicted.
 
         Returns
         -------
