@@ -51,7 +51,7 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
 
     See Also
     --------
-    sklearn.linear_model.SGDRegressor : scikit-learn's linear SGD.
+    sklearn.linear_model.SGDRegressor : The linear SGD of scikit-learn.
     sklearn.linear_model.Ridge : The same L2 objective, solved directly.
     sklearn.linear_model.PoissonRegressor : The Poisson objective, by L-BFGS.
 
@@ -244,7 +244,7 @@ class SGDLogisticClassifier(_LinearClassifier):
 
     See Also
     --------
-    sklearn.linear_model.SGDClassifier : scikit-learn's linear SGD.
+    sklearn.linear_model.SGDClassifier : The linear SGD of scikit-learn.
     sklearn.linear_model.LogisticRegression : The same objective, by L-BFGS.
     SoftmaxClassifier : The multinomial model.
 

@@ -67,7 +67,7 @@ class MLPRegressor(RegressorGlue, _MLPBase):
 
     See Also
     --------
-    sklearn.neural_network.MLPRegressor : scikit-learn's, which this replaces.
+    sklearn.neural_network.MLPRegressor : The scikit-learn class this replaces.
     SGDLinearRegressor : The model without hidden layers.
 
     Examples
@@ -148,7 +148,7 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
 
     See Also
     --------
-    sklearn.neural_network.MLPClassifier : scikit-learn's, which this replaces.
+    sklearn.neural_network.MLPClassifier : The scikit-learn class this replaces.
     SoftmaxClassifier : The model without hidden layers.
 
     Examples

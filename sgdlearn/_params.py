@@ -380,7 +380,8 @@ dropout : float in [0, 1), default={default}
 max_grad_norm : float or None, default={default}
     Clip each step's gradient to this Euclidean norm before the optimizer
     sees it (first-order solvers; 'lbfgs' ignores it). It changes the path
-    of training, never its minimum.""",
+    of training, not the objective's minimum (the optimizers guide says how
+    mini-batches interact with it).""",
     ),
     Param(
         "rho",

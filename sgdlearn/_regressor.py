@@ -120,7 +120,7 @@ class RegressorGlue(RegressorMixin):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            float32 for a model fitted on float32 data.
+            The predictions: float32 for a model fitted on float32 data.
         """
         raw = self._raw_output(X)
         y_pred = self._fitted_loss().inverse_link(raw)
