@@ -26,13 +26,19 @@ come from the schedule objects the estimators use
 See :ref:`gradient-descent`.
 """
 
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import make_regression
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 from sgdlearn import MLPRegressor
 from sgdlearn._schedules import make_schedule
+
+# every run takes exactly 20 epochs, on purpose: no warning about it
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 n_rows, batch_size, epochs = 2500, 50, 20
 steps_per_epoch = n_rows // batch_size
@@ -65,7 +71,7 @@ for label, setting in settings.items():
     ax_rate.plot(np.arange(n_steps), rates, label=label)
 
     reg = MLPRegressor(
-        (32,),
+        hidden_layer_sizes=(32,),
         batch_size=batch_size,
         max_iter=epochs,
         learning_rate_init=params["learning_rate_init"],
