@@ -33,6 +33,7 @@ Profiles:
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 from sgdlearn import (
@@ -93,3 +94,19 @@ settings.register_profile("long", max_examples=1000, **_COMMON)
 # CI (which sets CI=true) runs the reproducible profile unless told otherwise.
 _DEFAULT = "ci" if os.environ.get("CI") else "default"
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", _DEFAULT))
+
+
+@pytest.fixture
+def lazy_step_counter(monkeypatch):
+    """{"batches": n}: how many batches took the lazy sparse steps."""
+    from sgdlearn import _lazy
+
+    counter = {"batches": 0}
+    original = _lazy.LazySparseSteps.step
+
+    def counting(self, *args, **kwargs):
+        counter["batches"] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(_lazy.LazySparseSteps, "step", counting)
+    return counter

@@ -236,27 +236,14 @@ LAZY_SOLVERS = {
 }
 
 
-def _count_lazy_steps(monkeypatch):
-    """Count the batches that take the lazy sparse steps."""
-    from sgdlearn import _lazy
-
-    counter = {"batches": 0}
-    original = _lazy.LazySparseSteps.step
-
-    def counting(self, *args, **kwargs):
-        counter["batches"] += 1
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(_lazy.LazySparseSteps, "step", counting)
-    return counter
-
-
 @pytest.mark.parametrize("shuffle", [True, False])
 @pytest.mark.parametrize("solver", list(LAZY_SOLVERS))
 @pytest.mark.parametrize(
     "Estimator", [SGDLinearRegressor, SGDLogisticClassifier, SoftmaxClassifier]
 )
-def test_lazy_sparse_steps_are_the_dense_steps(Estimator, solver, shuffle, monkeypatch):
+def test_lazy_sparse_steps_are_the_dense_steps(
+    Estimator, solver, shuffle, lazy_step_counter
+):
     """A linear model on sparse X with 'sgd' or 'adagrad' updates only the
     features each batch touches and catches the others up later; the model
     is the one dense steps give, for one output and several (softmax, three
@@ -273,7 +260,7 @@ def test_lazy_sparse_steps_are_the_dense_steps(Estimator, solver, shuffle, monke
         "learning_rate_init": 0.05,
         "shuffle": shuffle,
     }
-    counter = _count_lazy_steps(monkeypatch)
+    counter = lazy_step_counter
     sparse_fit = make_estimator(Estimator, **params).fit(X, y, sample_weight=weight)
     assert counter["batches"] == 8 * -(-X.shape[0] // 16)
     dense_fit = make_estimator(Estimator, **params).fit(
@@ -286,7 +273,7 @@ def test_lazy_sparse_steps_are_the_dense_steps(Estimator, solver, shuffle, monke
 
 @pytest.mark.parametrize("solver", list(LAZY_SOLVERS))
 def test_lazy_sparse_steps_keep_the_intercept_at_zero_without_fit_intercept(
-    solver, monkeypatch
+    solver, lazy_step_counter
 ):
     """fit_intercept=False on the lazy path: b stays 0 and the weights are
     those of the dense steps."""
@@ -294,7 +281,7 @@ def test_lazy_sparse_steps_keep_the_intercept_at_zero_without_fit_intercept(
     y = TARGETS["multiclass"]
     params = {**LAZY_SOLVERS[solver], "alpha": 3.0, "batch_size": 16}
     params.update(max_iter=5, learning_rate_init=0.05, fit_intercept=False)
-    counter = _count_lazy_steps(monkeypatch)
+    counter = lazy_step_counter
     sparse_fit = make_estimator(SGDLogisticClassifier, **params).fit(X, y)
     assert counter["batches"] > 0
     dense_fit = make_estimator(SGDLogisticClassifier, **params).fit(X.toarray(), y)

@@ -15,7 +15,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
 
-from sgdlearn import SGDLinearRegressor, SoftmaxClassifier, _lazy
+from sgdlearn import SGDLinearRegressor, SoftmaxClassifier
 from sgdlearn._activations import ACTIVATIONS
 from sgdlearn._losses import SquaredError
 from sgdlearn._networks import Layout, Network
@@ -295,25 +295,15 @@ def test_warm_start_restarts_the_run():
 # -- the lazy sparse path -----------------------------------------------------
 
 
-def _count_lazy_steps(monkeypatch):
-    counter = {"batches": 0}
-    original = _lazy.LazySparseSteps.step
-
-    def counting(self, *args, **kwargs):
-        counter["batches"] += 1
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(_lazy.LazySparseSteps, "step", counting)
-    return counter
-
-
 @pytest.mark.parametrize("solver", ["sgd", "adagrad"])
-def test_per_step_schedules_on_sparse_data_take_the_dense_steps(solver, monkeypatch):
+def test_per_step_schedules_on_sparse_data_take_the_dense_steps(
+    solver, lazy_step_counter
+):
     X, y = regression(n=80, p=6, sparse=True)
     labels = (y > 0.5).astype(int) + (y > 1.5)
     params = dict(solver=solver, alpha=2.0, batch_size=8, max_iter=4)
     params.update(learning_rate_init=0.05, random_state=0)
-    counter = _count_lazy_steps(monkeypatch)
+    counter = lazy_step_counter
     _quiet_fit(SoftmaxClassifier(learning_rate="constant", **params), X, labels)
     assert counter["batches"] == 4 * 10  # the lazy path is taken ...
     counter["batches"] = 0
@@ -401,14 +391,14 @@ def test_clipped_steps_are_at_most_max_grad_norm_times_lr():
 
 
 @pytest.mark.parametrize("sparse", [False, True])
-def test_a_clipped_fit_reaches_the_same_optimum(sparse, monkeypatch):
+def test_a_clipped_fit_reaches_the_same_optimum(sparse, lazy_step_counter):
     """Full-batch gradient descent with its gradient clipped far below its
     starting norm still converges to Ridge's optimum; sparse data then
     takes the dense steps."""
     X, y = regression(n=50, p=4, sparse=sparse)
     y = 20 * y
     alpha = 3.0
-    counter = _count_lazy_steps(monkeypatch)
+    counter = lazy_step_counter
     config = LoopConfig(50, False, 3000, 0.0, 10**6, False, max_grad_norm=0.5)
     state = run_loop(X, y, Constant(0.5), config, alpha=alpha)
     assert counter["batches"] == 0
