@@ -13,6 +13,7 @@ from sklearn.utils._available_if import available_if
 
 from ._base import BaseSGDEstimator, stochastic_solver
 from ._classifier import ClassifierGlue, ClassTargets
+from ._losses import LOSSES
 from ._models import LinearModel
 from ._params import store_params
 from ._regressor import RegressionTargets, RegressorGlue
@@ -75,12 +76,14 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     ([1.0, -2.0, 0.5], [3.0])
     """
 
-    _flat_single_output = True
-
     def __init__(
         self,
         loss="squared_error",
         *,
+        quantile=0.5,
+        huber_delta=1.35,
+        power=0.0,
+        variance="linear",
         solver="auto",
         alpha=1.0,
         penalty="l2",
@@ -112,8 +115,11 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     ):
         store_params(self, locals())
 
-    def _target_encoder(self):
-        return RegressionTargets(self.loss)
+    def _model_part(self):
+        return LinearModel(self.fit_intercept, True, self.variance)
+
+    def _target_encoder(self, params):
+        return RegressionTargets(LOSSES[self.loss].from_params(params))
 
 
 class _LinearClassifier(ClassifierGlue, _LinearModel):
@@ -156,7 +162,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
     ):
         store_params(self, locals())
 
-    def _target_encoder(self):
+    def _target_encoder(self, params):
         return ClassTargets(
             binary_one_column=self._binary_one_column,
             multiclass_loss=self._multiclass_loss,

@@ -150,6 +150,36 @@ class Loss:
     _prior_total = 0.0
     _prior_weight = 0.0
 
+    @classmethod
+    def from_params(cls, params):
+        """The loss from the estimator's parameters (a mapping); the losses
+        with parameters of their own read them."""
+        return cls()
+
+    def spec(self):
+        """Plain data naming the loss and its settings: what a fitted model
+        keeps, and what :func:`make_loss` rebuilds the loss from."""
+        return {"name": self.name, **vars(self)}
+
+    def n_raw_outputs(self, n_targets):
+        """Raw output columns the model needs for ``n_targets`` targets."""
+        return n_targets
+
+    def variance_outputs(self, n_targets):
+        """The raw columns that model a variance (None: none do)."""
+        return None
+
+    def predict(self, raw):
+        """The prediction from raw scores: the inverse link."""
+        return self.inverse_link(raw)
+
+    def predict_std(self, raw):
+        """A standard deviation per prediction, for the losses that model one."""
+        raise ValueError(
+            f"loss={self.name!r} predicts no standard deviation: return_std=True "
+            "needs loss='gaussian_nll'."
+        )
+
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
         """Σ_i s_i ℓ_i, writing c·s_i ∇_z ℓ_i into ``grad`` (module docstring).
 
@@ -195,7 +225,7 @@ class Loss:
         (uniform average over outputs), computed in float64: the squares of
         float32 targets beyond ~1e19 overflow, and R² = NaN.
         """
-        prediction = self.inverse_link(raw)
+        prediction = self.predict(raw)
         return float(
             r2_score(
                 Y.astype(np.float64, copy=False),
@@ -426,6 +456,14 @@ class SoftmaxCrossEntropy(_LogLoss):
 LOSSES = {
     cls.name: cls for cls in (SquaredError, Poisson, BinaryLogLoss, SoftmaxCrossEntropy)
 }
+
+
+def make_loss(spec):
+    """The loss :meth:`Loss.spec` describes."""
+    fields = dict(spec)
+    return LOSSES[fields.pop("name")](**fields)
+
+
 REGRESSION_LOSSES = tuple(
     name for name, cls in LOSSES.items() if cls.kind == "regression"
 )
