@@ -32,11 +32,15 @@ class _LinearModel(BaseSGDEstimator):
 class SGDLinearRegressor(RegressorGlue, _LinearModel):
     """Linear regression trained by gradient descent: y ≈ x·W + b.
 
-    Minimises Σ s_i ℓ(y_i, x_i·W + b) + alpha·P(W) with ℓ the squared error
-    ½(y − ŷ)² (the Gaussian negative log-likelihood) or the Poisson half
-    deviance with ŷ = exp(x·W + b), averaged over outputs. With
-    ``penalty='l2'`` its optimum is ``Ridge(alpha)``'s (``Ridge(alpha ·
-    n_outputs)`` for several outputs) whatever the solver or batch size.
+    Minimises Σ s_i ℓ(y_i, x_i·W + b) + alpha·P(W) with ℓ a negative
+    log-likelihood, averaged over outputs: the squared error ½(y − ŷ)² (the
+    Gaussian's) by default; Poisson, Gamma and Tweedie deviances with
+    ŷ = exp(x·W + b); the absolute error (Laplace), the pinball loss of
+    quantile regression and Huber's loss for robust fits; or a Gaussian
+    with a learned variance (the user guide's objective page has the table).
+    With ``penalty='l2'`` and the squared error its optimum is
+    ``Ridge(alpha)``'s (``Ridge(alpha · n_outputs)`` for several outputs)
+    whatever the solver or batch size.
 
     Parameters
     ----------
@@ -55,6 +59,8 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     sklearn.linear_model.SGDRegressor : The linear SGD of scikit-learn.
     sklearn.linear_model.Ridge : The same L2 objective, solved directly.
     sklearn.linear_model.PoissonRegressor : The Poisson objective, by L-BFGS.
+    sklearn.linear_model.QuantileRegressor : Quantiles, as a linear program.
+    sklearn.linear_model.HuberRegressor : Huber's loss with a learned scale.
 
     Notes
     -----

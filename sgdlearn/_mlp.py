@@ -52,8 +52,11 @@ class MLPRegressor(RegressorGlue, _MLPBase):
     __doc__ = (
         """Multi-layer perceptron regressor: scikit-learn's, plus dropout, L1 and more.
 
-    Trained by backprop on the squared error (Gaussian) or the Poisson half
-    deviance (log link), averaged over outputs, plus alpha·P(W).
+    Trained by backprop on a negative log-likelihood, averaged over
+    outputs, plus alpha·P(W): the squared error (Gaussian) as scikit-learn's,
+    or any other regression loss of sgdlearn (Poisson, Gamma, Tweedie,
+    absolute error, quantiles, Huber, or a Gaussian whose variance a second
+    output head predicts).
 
     Parameters
     ----------

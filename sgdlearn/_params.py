@@ -115,9 +115,12 @@ PARAMS = (
         doc="""\
 loss : {options}, default={default}
     The negative log-likelihood minimised (the user guide's objective page
-    lists each with its likelihood and link): 'squared_error' is the
-    Gaussian's, 'poisson' the Poisson half deviance with a log link (y must
-    be non-negative).""",
+    lists each with its likelihood, link and use): 'squared_error'
+    (Gaussian), 'poisson', 'gamma' and 'tweedie' (half deviances, log link;
+    y ≥ 0 or y > 0 as the family needs), 'absolute_error' (Laplace) and
+    'quantile' (pinball; both non-smooth, so not with 'lbfgs'), 'huber'
+    (robust), 'gaussian_nll' (a Gaussian whose variance is learned too:
+    ``predict(X, return_std=True)``).""",
     ),
     Param(
         "quantile",
