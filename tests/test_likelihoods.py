@@ -727,6 +727,20 @@ def test_sparse_csr_equals_dense_adaptive_solvers(name, solver):
     assert_allclose(sparse.intercept_, dense.intercept_, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.parametrize("name", NEW_LOSSES)
+def test_mlp_sparse_csr_equals_dense(name):
+    X, y = positive_data(200)
+    X[np.random.default_rng(0).uniform(size=X.shape) < 0.6] = 0.0
+    if name in SMOOTH:
+        params = dict(solver="lbfgs", max_iter=30)
+    else:
+        params = dict(solver="adam", batch_size=20, max_iter=5, tol=0.0)
+    est = MLPRegressor(**NEW_LOSSES[name], hidden_layer_sizes=(6,), random_state=0)
+    dense = est.set_params(**params).fit(X, y).predict(X)
+    sparse = est.fit(sp.csr_matrix(X), y).predict(sp.csr_matrix(X))
+    assert_allclose(sparse, dense, rtol=1e-8, atol=1e-10)
+
+
 BAD_TARGETS = [
     ({"loss": "gamma"}, 0.0, "gamma"),
     ({"loss": "gamma"}, -1.0, "gamma"),
