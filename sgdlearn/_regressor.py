@@ -3,8 +3,8 @@ loss's inverse link."""
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils._available_if import available_if
 from sklearn.metrics import r2_score
+from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._base import stochastic_solver
