@@ -705,3 +705,15 @@ def test_n_raw_outputs_predict_and_predict_std():
         if name != "gaussian_nll":
             with pytest.raises(ValueError, match="gaussian_nll"):
                 LOSSES[name]().predict_std(raw)
+
+
+def test_subgradients_at_the_kinks():
+    """At y = z the absolute error takes the subgradient 0 (sign), the
+    pinball loss −q (scikit-learn's ``PinballLoss`` convention, y ≥ z)."""
+    raw = np.array([[1.0, -2.0], [0.5, 3.0]])
+    Y = raw.copy()
+    grad = np.empty_like(raw)
+    assert LOSSES["absolute_error"]().value_grad(raw, Y, None, grad) == 0.0
+    assert_array_equal(grad, 0.0)
+    assert LOSSES["quantile"](quantile=0.8).value_grad(raw, Y, None, grad) == 0.0
+    assert_allclose(grad, -0.8 / 2)
