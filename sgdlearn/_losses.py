@@ -545,11 +545,15 @@ class AbsoluteError(Loss):
     def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
         k = raw.shape[1]
         y = _contiguous(y, raw.dtype)
-        residual = np.subtract(raw, y, out=grad)
-        loss = np.abs(residual, out=scratch)
-        total = float(loss.sum()) if sample_weight is None else None
-        np.sign(residual, out=grad)
-        return _finish(total, loss, sample_weight, grad, grad_scale / k) / k
+        residual = np.subtract(raw, y, out=scratch)
+        sign = np.sign(residual, out=grad)
+        # |r| = r·sign(r), exactly
+        if sample_weight is None:
+            total = float(np.vdot(residual, sign))
+        else:
+            residual *= sign
+            total = _weighted_sum(residual, sample_weight)
+        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
 
     def best_constant(self, Y, sample_weight):
         """The weighted median of each column of Y."""
@@ -568,8 +572,10 @@ class Quantile(Loss):
     """Asymmetric Laplace negative log-likelihood: the pinball loss of quantile q.
 
     ρ_q(y − z) = q·(y − z) for y ≥ z, (q − 1)·(y − z) otherwise, averaged
-    over the raw output's columns; its gradient in z is −q for y ≥ z
-    (scikit-learn's ``PinballLoss`` convention at y = z) and 1 − q below.
+    over the raw output's columns; its gradient in z is −q for y > z and
+    1 − q for y < z; at y = z it takes the subgradient ½ − q, the mean of
+    the two (scikit-learn's ``PinballLoss`` takes −q there), so that
+    quantile 0.5 is exactly half of ``absolute_error``.
     ``quantile`` is a float in (0, 1), fitted for each target column, or a
     list of them for one target, fitted each in its own raw column (y of
     shape (n, 1) then broadcasts against the m columns); nothing keeps the
@@ -630,18 +636,17 @@ class Quantile(Loss):
         k = raw.shape[1]
         q = self._levels(raw.dtype)
         y = _contiguous(y, raw.dtype)
-        # with r = z − y: ρ_q = max(r, 0) − q·r, and ∂ρ_q/∂z = [r > 0] − q
-        residual = np.subtract(raw, y, out=grad)
-        positive = np.maximum(residual, 0.0, out=scratch)
+        # with r = z − y the gradient is g = ½·sign(r) + ½ − q: 1 − q above
+        # y, −q below, ½ − q at y = z; and ρ_q = r·g exactly (0 at y = z)
+        residual = np.subtract(raw, y, out=scratch)
+        slope = np.sign(residual, out=grad)
+        slope *= 0.5
+        slope += 0.5 - q
         if sample_weight is None:
-            total = float(positive.sum())
-            residual_sum = residual.sum(axis=0)
+            total = float(np.vdot(residual, slope))
         else:
-            total = _weighted_sum(positive, sample_weight)
-            residual_sum = sample_weight @ residual
-        total -= float(np.sum(residual_sum * q))
-        np.greater(residual, 0.0, out=grad)
-        grad -= q
+            residual *= slope
+            total = _weighted_sum(residual, sample_weight)
         return _finish(total, None, sample_weight, grad, grad_scale / k) / k
 
     def best_constant(self, Y, sample_weight):
@@ -706,17 +711,20 @@ class Huber(Loss):
         k = raw.shape[1]
         delta = self.huber_delta
         y = _contiguous(y, raw.dtype)
-        # with g = clip(r, −δ, δ): ℓ = g·(r − ½g) = ½·g·(2r − g)
-        residual = np.subtract(raw, y, out=grad)
-        clipped = np.clip(residual, -delta, delta, out=scratch)
-        grad *= 2.0
-        grad -= clipped
-        grad *= clipped  # 2ℓ, entry by entry
+        # with g = clip(r, −δ, δ): ℓ = g·(r − ½g) = ½·g·(2r − g); beyond δ,
+        # δ|r| − ½δ² ≥ ½δ|r|, so the difference of the two sums loses nothing
+        residual = np.subtract(raw, y, out=scratch)
+        clipped = np.maximum(residual, -delta, out=grad)
+        np.minimum(clipped, delta, out=clipped)
         if sample_weight is None:
-            total = 0.5 * float(grad.sum())
+            total = float(np.vdot(clipped, residual)) - 0.5 * float(
+                np.vdot(clipped, clipped)
+            )
         else:
-            total = 0.5 * _weighted_sum(grad, sample_weight)
-        np.copyto(grad, clipped)
+            residual *= 2.0
+            residual -= clipped
+            residual *= clipped  # 2ℓ, entry by entry
+            total = 0.5 * _weighted_sum(residual, sample_weight)
         return _finish(total, None, sample_weight, grad, grad_scale / k) / k
 
     def best_constant(self, Y, sample_weight):
