@@ -511,22 +511,12 @@ def _log_mean(Y, sample_weight):
     return np.log(np.maximum(_weighted_mean(Y, sample_weight), 1e-12))
 
 
-def _finish(total, loss, sample_weight, grad, scale):
-    """Σ_i s_i Σ_j loss_ij (or the given unweighted ``total``) and grad *= c·s_i.
-
-    ``loss`` is the per-entry loss (may be None when ``total`` is known);
-    ``scale`` is c/k, the gradient scale over the outputs' count.
-    """
-    if sample_weight is None:
-        if total is None:
-            total = float(loss.sum())
-        if scale != 1.0:
-            grad *= scale
-        return total
-    if total is None or loss is not None:
-        total = _weighted_sum(loss, sample_weight)
-    grad *= _row_weights(sample_weight, scale)
-    return total
+def _scale_rows(grad, sample_weight, scale):
+    """grad *= scale·s_i, row by row (scale = c/k over the outputs' count)."""
+    if sample_weight is not None:
+        grad *= _row_weights(sample_weight, scale)
+    elif scale != 1.0:
+        grad *= scale
 
 
 class AbsoluteError(Loss):
@@ -553,7 +543,8 @@ class AbsoluteError(Loss):
         else:
             residual *= sign
             total = _weighted_sum(residual, sample_weight)
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """The weighted median of each column of Y."""
@@ -647,7 +638,8 @@ class Quantile(Loss):
         else:
             residual *= slope
             total = _weighted_sum(residual, sample_weight)
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """The weighted q-quantile of each target column, or of y for each q."""
@@ -725,7 +717,8 @@ class Huber(Loss):
             residual -= clipped
             residual *= clipped  # 2ℓ, entry by entry
             total = 0.5 * _weighted_sum(residual, sample_weight)
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """The Huber M-estimate of location of each column.
@@ -772,11 +765,13 @@ def _half_gamma_block(raw, y, sample_weight, grad, grad_scale, scratch=None):
     w -= raw
     expm1 = np.expm1(w, out=scratch)
     loss = np.subtract(expm1, w, out=grad)
-    total = float(loss.sum()) if sample_weight is None else None
-    if sample_weight is not None:
+    if sample_weight is None:
+        total = float(loss.sum())
+    else:
         total = _weighted_sum(loss, sample_weight)
     np.negative(expm1, out=grad)
-    return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+    _scale_rows(grad, sample_weight, grad_scale / k)
+    return total / k
 
 
 class Gamma(Loss):
@@ -873,13 +868,12 @@ class Tweedie(Loss):
             residual = np.subtract(mean, y, out=scratch)
             grad *= residual
             residual *= residual
-            loss = residual
-            total = 0.5 * (
-                float(loss.sum())
-                if sample_weight is None
-                else _weighted_sum(loss, sample_weight)
-            )
-            return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+            if sample_weight is None:
+                total = 0.5 * float(residual.sum())
+            else:
+                total = 0.5 * _weighted_sum(residual, sample_weight)
+            _scale_rows(grad, sample_weight, grad_scale / k)
+            return total / k
         # ŷ^{2−p} and ŷ^{1−p} as exp((2−p)z), exp((1−p)z): never 0·inf
         power_2 = np.multiply(raw, 2.0 - p, out=scratch)
         np.exp(power_2, out=power_2)
@@ -897,7 +891,8 @@ class Tweedie(Loss):
             total = float(loss.sum())
         else:
             total = _weighted_sum(loss, sample_weight)
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """log of the weighted mean of each column (floored at 1e-12)."""
@@ -960,7 +955,8 @@ class GaussianNLL(Loss):
             total = 0.5 * float(loss.sum())
         else:
             total = 0.5 * _weighted_sum(loss, sample_weight)
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """The weighted mean of each column, then the log of its weighted variance.
