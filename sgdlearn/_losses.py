@@ -152,6 +152,16 @@ class Loss:
     differentiable : bool
         Whether the loss is smooth in the raw scores: only then may L-BFGS
         minimise it.
+
+    Notes
+    -----
+    A loss with parameters takes them as keyword arguments of ``__init__``
+    and keeps exactly those as attributes (``from_params`` builds it from an
+    estimator's parameters). ``n_raw_outputs`` says how many raw columns
+    the network needs per target column, ``predict`` turns raw scores into
+    predictions (the inverse link unless overridden) and ``predict_std``
+    exists for ``gaussian_nll`` only; ``best_constant`` returns
+    ``n_raw_outputs`` values.
     """
 
     name = None
