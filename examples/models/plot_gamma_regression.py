@@ -1,7 +1,7 @@
 """
-=================================================
+==================================================
 A positive, skewed target: Gamma or squared error?
-=================================================
+==================================================
 
 Costs, durations and claim sizes are positive, skewed to the right, and
 spread out more where they are larger. The Gamma likelihood with a log link,
