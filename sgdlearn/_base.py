@@ -7,7 +7,7 @@ parameter table (``_params``) when a subclass is defined; ``fit``,
 class adds its parts, which the fit engine (``_engine``) trains:
 
 - ``_model_part()``: the model (``_models.LinearModel`` or ``_models.MLP``);
-- ``_target_encoder()``: its targets (``_regressor.RegressionTargets`` or
+- ``_target_encoder(params)``: its targets (``_regressor.RegressionTargets`` or
   ``_classifier.ClassTargets``), which also choose the loss;
 
 and the solver specification (``_solver.SolverSpec``) comes from the
@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from . import _engine
 from ._activations import ACTIVATIONS
 from ._docstrings import fill_doc
-from ._losses import LOSSES
+from ._losses import make_loss
 from ._networks import predict_raw
 from ._params import FULL_BATCH_SOLVER, constraints_for, parameter_names
 from ._solver import SolverSpec
@@ -63,7 +63,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
     def _parts(self):
         params = {name: getattr(self, name) for name in parameter_names(type(self))}
         return _engine.Parts(
-            self._model_part(), self._target_encoder(), SolverSpec(params)
+            self._model_part(), self._target_encoder(params), SolverSpec(params)
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -140,7 +140,7 @@ default=None
 
     def _fitted_loss(self):
         """The loss the model was fitted with."""
-        return LOSSES[self._loss_name_]()
+        return make_loss(self._loss_)
 
     def _raw_output(self, X):
         """Raw scores z for X from the public fitted attributes."""

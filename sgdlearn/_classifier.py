@@ -25,7 +25,7 @@ from ._losses import LOSSES
 BINARY_LOSS = "bernoulli_log_loss"
 
 # The fitted attributes that describe a classifier's targets.
-_ENCODING = ("classes_", "n_outputs_", "out_activation_", "_multilabel_", "_loss_name_")
+_ENCODING = ("classes_", "n_outputs_", "out_activation_", "_multilabel_", "_loss_")
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class ClassTargets:
             "n_outputs_": n_outputs,
             "out_activation_": LOSSES[loss].out_activation,
             "_multilabel_": multilabel,
-            "_loss_name_": loss,
+            "_loss_": {"name": loss},
         }
 
     def class_weight_factor(self, y, encoding, incremental):

@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._activations import ACTIVATIONS
-from ._losses import LOSSES
+from ._losses import make_loss
 from ._networks import Layout, Network
 from ._objective import Objective
 from ._params import FULL_BATCH_SOLVER
@@ -122,7 +122,7 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     if known is not None and not incremental:
         targets.check_warm_start(y, known)
     Y, encoding = targets.encode(y, X.dtype, known=known, classes=classes)
-    loss = LOSSES[encoding["_loss_name_"]]()
+    loss = make_loss(encoding["_loss_"])
     spec.check(loss)
     solver = spec.resolve(X.shape[0], incremental, loss)
     class_factor = targets.class_weight_factor(y, encoding, incremental)
@@ -136,7 +136,7 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     train, val = split_validation(
         estimator, parts, X, Y, sample_weight, validation, incremental, encoding, loss
     )
-    layout = Layout((X.shape[1], *model.hidden_layer_sizes, Y.shape[1]))
+    layout = Layout((X.shape[1], *model.hidden_layer_sizes, encoding["n_outputs_"]))
     if continuing:
         theta = theta_from_weights(estimator, model, layout, X.dtype, "continue from")
         if old_state is None:
@@ -150,7 +150,14 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
         state = new_state(estimator, model, spec, layout, X.dtype, solver)
         model.start(state.theta, layout, loss, train.Y, train.sample_weight)
 
-    objective = make_objective(model, spec, layout, loss, train.weight_total)
+    objective = make_objective(
+        model,
+        spec,
+        layout,
+        loss,
+        train.weight_total,
+        model.constant_outputs(loss, train.Y.shape[1]),
+    )
     model.check_batch_size(spec.params["batch_size"], solver, train.n_samples)
     config = spec.loop_config(
         train.n_samples, incremental, val is not None, model.auto_batch_size
@@ -229,7 +236,7 @@ def theta_from_weights(estimator, model, layout, dtype, action):
     return layout.pack(coefs, intercepts, dtype)
 
 
-def make_objective(model, spec, layout, loss, weight_total):
+def make_objective(model, spec, layout, loss, weight_total, constant_outputs):
     network = Network(
         layout,
         ACTIVATIONS[model.activation],
@@ -242,6 +249,7 @@ def make_objective(model, spec, layout, loss, weight_total):
         spec.penalty,
         weight_total=weight_total,
         fit_intercept=model.fit_intercept,
+        constant_outputs=constant_outputs,
     )
 
 

@@ -63,6 +63,7 @@ def lazy_steps(
         and network.layout.n_layers == 1
         and not network.dropout
         and not objective.penalty.has_l1
+        and objective.constant_outputs is None
     ):
         return None
     lam = objective.penalty.l2 / objective.weight_total

@@ -13,6 +13,7 @@ from sklearn.utils._available_if import available_if
 
 from ._base import BaseSGDEstimator, stochastic_solver
 from ._classifier import ClassifierGlue, ClassTargets
+from ._losses import LOSSES
 from ._models import LinearModel
 from ._params import store_params
 from ._regressor import RegressionTargets, RegressorGlue
@@ -31,11 +32,15 @@ class _LinearModel(BaseSGDEstimator):
 class SGDLinearRegressor(RegressorGlue, _LinearModel):
     """Linear regression trained by gradient descent: y ≈ x·W + b.
 
-    Minimises Σ s_i ℓ(y_i, x_i·W + b) + alpha·P(W) with ℓ the squared error
-    ½(y − ŷ)² (the Gaussian negative log-likelihood) or the Poisson half
-    deviance with ŷ = exp(x·W + b), averaged over outputs. With
-    ``penalty='l2'`` its optimum is ``Ridge(alpha)``'s (``Ridge(alpha ·
-    n_outputs)`` for several outputs) whatever the solver or batch size.
+    Minimises Σ s_i ℓ(y_i, x_i·W + b) + alpha·P(W) with ℓ a negative
+    log-likelihood, averaged over outputs: the squared error ½(y − ŷ)² (the
+    Gaussian's) by default; Poisson, Gamma and Tweedie deviances with
+    ŷ = exp(x·W + b); the absolute error (Laplace), the pinball loss of
+    quantile regression and Huber's loss for robust fits; or a Gaussian
+    with a learned variance (the user guide's objective page has the table).
+    With ``penalty='l2'`` and the squared error its optimum is
+    ``Ridge(alpha)``'s (``Ridge(alpha · n_outputs)`` for several outputs)
+    whatever the solver or batch size.
 
     Parameters
     ----------
@@ -54,6 +59,8 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     sklearn.linear_model.SGDRegressor : The linear SGD of scikit-learn.
     sklearn.linear_model.Ridge : The same L2 objective, solved directly.
     sklearn.linear_model.PoissonRegressor : The Poisson objective, by L-BFGS.
+    sklearn.linear_model.QuantileRegressor : Quantiles, as a linear program.
+    sklearn.linear_model.HuberRegressor : Huber's loss with a learned scale.
 
     Notes
     -----
@@ -75,12 +82,14 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     ([1.0, -2.0, 0.5], [3.0])
     """
 
-    _flat_single_output = True
-
     def __init__(
         self,
         loss="squared_error",
         *,
+        quantile=0.5,
+        huber_delta=1.35,
+        power=0.0,
+        variance="linear",
         solver="auto",
         alpha=1.0,
         penalty="l2",
@@ -112,8 +121,11 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     ):
         store_params(self, locals())
 
-    def _target_encoder(self):
-        return RegressionTargets(self.loss)
+    def _model_part(self):
+        return LinearModel(self.fit_intercept, True, self.variance)
+
+    def _target_encoder(self, params):
+        return RegressionTargets(LOSSES[self.loss].from_params(params))
 
 
 class _LinearClassifier(ClassifierGlue, _LinearModel):
@@ -156,7 +168,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
     ):
         store_params(self, locals())
 
-    def _target_encoder(self):
+    def _target_encoder(self, params):
         return ClassTargets(
             binary_one_column=self._binary_one_column,
             multiclass_loss=self._multiclass_loss,

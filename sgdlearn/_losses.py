@@ -10,9 +10,19 @@ a smooth objective), the valid targets (``check_targets``), the constant
 that fits the targets best (``best_constant``, the intercept's start) and
 the default validation score (``score``); the log-losses add ``log_proba``.
 
+A loss with parameters (``quantile``, ``huber_delta``, ``power``) is built
+from the estimator's parameters by ``from_params`` and keeps exactly its
+constructor's arguments as attributes (numbers or lists of floats), so that
+``LOSSES[name](**vars(loss))`` rebuilds it from a saved model. Its raw
+output may have more columns than the targets (``n_raw_outputs``: one per
+quantile of a list, a mean and a log-variance per target for
+``gaussian_nll``), and ``predict`` (``predict_std``) turns raw scores into
+predictions.
+
 Each loss works on the raw model output ``raw`` of shape (n_samples,
-n_outputs) and a target ``y`` of the same shape (one-hot or 0/1 indicator
-columns for the classifiers). ``value_grad`` returns the weighted sum
+n_raw_outputs) and a target ``y`` of shape (n_samples, n_targets), the same
+shape but for ``quantile`` lists and ``gaussian_nll`` (one-hot or 0/1
+indicator columns for the classifiers). ``value_grad`` returns the weighted sum
 Σ_i s_i ℓ_i (a float) and writes c·s_i ∇_z ℓ_i into ``grad``, with
 c = ``grad_scale`` (the caller's 1/Σ_B s, folded in to save a pass over the
 batch). ``sample_weight=None`` means every s_i = 1 (the fast path).
@@ -31,7 +41,10 @@ NumPy's vectorised (SIMD) ufuncs (not ``logaddexp``, ``expit`` or
 about :data:`BLOCK` entries so that its temporaries stay small and in cache.
 """
 
+from numbers import Real
+
 import numpy as np
+from scipy.optimize import brentq
 from scipy.special import expit, log_softmax
 from sklearn.metrics import r2_score
 
@@ -150,6 +163,40 @@ class Loss:
     _prior_total = 0.0
     _prior_weight = 0.0
 
+    @classmethod
+    def from_params(cls, params):
+        """The loss for an estimator's parameters (a mapping, as ``get_params()``).
+
+        Losses without parameters ignore it; the others read their own keys
+        (``quantile``, ``huber_delta``, ``power``) with the defaults of
+        API.md and validate them.
+        """
+        return cls()
+
+    def spec(self):
+        """Plain data naming the loss and its settings: what a fitted model
+        keeps, and what :func:`make_loss` rebuilds the loss from."""
+        return {"name": self.name, **vars(self)}
+
+    def n_raw_outputs(self, n_targets):
+        """Columns of raw output the network needs for ``n_targets`` target columns."""
+        return n_targets
+
+    def variance_outputs(self, n_targets):
+        """The raw columns that model a variance (None: none do)."""
+        return None
+
+    def predict(self, raw):
+        """The predictions from raw scores: the inverse link."""
+        return self.inverse_link(raw)
+
+    def predict_std(self, raw):
+        """The predicted standard deviation: only ``gaussian_nll`` has one."""
+        raise ValueError(
+            f"loss={self.name!r} predicts no standard deviation: only "
+            "loss='gaussian_nll' does (return_std=True needs it)."
+        )
+
     def value_grad(self, raw, y, sample_weight, grad, grad_scale=1.0):
         """Σ_i s_i ℓ_i, writing c·s_i ∇_z ℓ_i into ``grad`` (module docstring).
 
@@ -191,11 +238,11 @@ class Loss:
     def score(self, raw, Y, sample_weight):
         """Default validation score (higher is better) of raw scores against Y.
 
-        Regression losses: R² of the predictions ``inverse_link(raw)``
-        (uniform average over outputs), computed in float64: the squares of
-        float32 targets beyond ~1e19 overflow, and R² = NaN.
+        Regression losses: R² of the predictions ``predict(raw)`` (uniform
+        average over outputs), computed in float64: the squares of float32
+        targets beyond ~1e19 overflow, and R² = NaN.
         """
-        prediction = self.inverse_link(raw)
+        prediction = self.predict(raw)
         return float(
             r2_score(
                 Y.astype(np.float64, copy=False),
@@ -423,9 +470,557 @@ class SoftmaxCrossEntropy(_LogLoss):
         return log_mean - log_mean.mean()
 
 
+# --------------------------------------------------------------------------
+# the regression likelihoods of issue 15
+# --------------------------------------------------------------------------
+
+
+def _real(value, name):
+    """``value`` as a float, or a TypeError naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}.")
+    return float(value)
+
+
+def _weighted_quantile(y, sample_weight, q):
+    """A minimiser c of Σ_i s_i ρ_q(y_i − c), the pinball loss, for a 1-D y.
+
+    The smallest y_(j) whose cumulative weight reaches q·Σs; where it meets
+    q·Σs exactly (every point up to the next y minimises), the midpoint of
+    the two, so that the unweighted median of an even count is ``np.median``'s.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    order = np.argsort(y, kind="stable")
+    y = y[order]
+    if sample_weight is None:
+        cumulative = np.arange(1.0, len(y) + 1.0)
+    else:
+        cumulative = np.cumsum(np.asarray(sample_weight, dtype=np.float64)[order])
+    target = q * cumulative[-1]
+    j = min(int(np.searchsorted(cumulative, target)), len(y) - 1)
+    if j + 1 < len(y) and abs(cumulative[j] - target) <= 1e-12 * cumulative[-1]:
+        return 0.5 * (y[j] + y[j + 1])
+    return y[j]
+
+
+def _columns(Y):
+    """The columns of Y as float64 1-D arrays (Y may be 1-D: one column)."""
+    Y = np.asarray(Y)
+    Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
+    return [np.asarray(column, dtype=np.float64) for column in Y.T]
+
+
+def _weighted_mean(Y, sample_weight):
+    """Weighted mean of each column of Y, float64, shape (n_columns,)."""
+    return np.array([np.average(c, weights=sample_weight) for c in _columns(Y)])
+
+
+def _log_mean(Y, sample_weight):
+    """The log-link start: log of the weighted mean, floored at 1e-12."""
+    return np.log(np.maximum(_weighted_mean(Y, sample_weight), 1e-12))
+
+
+def _finish(total, loss, sample_weight, grad, scale):
+    """Σ_i s_i Σ_j loss_ij (or the given unweighted ``total``) and grad *= c·s_i.
+
+    ``loss`` is the per-entry loss (may be None when ``total`` is known);
+    ``scale`` is c/k, the gradient scale over the outputs' count.
+    """
+    if sample_weight is None:
+        if total is None:
+            total = float(loss.sum())
+        if scale != 1.0:
+            grad *= scale
+        return total
+    if total is None or loss is not None:
+        total = _weighted_sum(loss, sample_weight)
+    grad *= _row_weights(sample_weight, scale)
+    return total
+
+
+class AbsoluteError(Loss):
+    """Laplace negative log-likelihood |y − z| (up to constants), averaged over outputs.
+
+    Not differentiable at y = z, so L-BFGS may not minimise it; its
+    gradient there is the subgradient 0 (sign(z − y) elsewhere). The best
+    constant is the weighted median of each column; the score is R².
+    """
+
+    name = "absolute_error"
+    out_activation = "identity"
+    differentiable = False
+
+    @staticmethod
+    def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
+        k = raw.shape[1]
+        y = _contiguous(y, raw.dtype)
+        residual = np.subtract(raw, y, out=grad)
+        loss = np.abs(residual, out=scratch)
+        total = float(loss.sum()) if sample_weight is None else None
+        np.sign(residual, out=grad)
+        return _finish(total, loss, sample_weight, grad, grad_scale / k) / k
+
+    def best_constant(self, Y, sample_weight):
+        """The weighted median of each column of Y."""
+        return np.array(
+            [_weighted_quantile(c, sample_weight, 0.5) for c in _columns(Y)]
+        )
+
+    def inverse_link(self, raw):
+        return raw
+
+    def link(self, mean):
+        return mean
+
+
+class Quantile(Loss):
+    """Asymmetric Laplace negative log-likelihood: the pinball loss of quantile q.
+
+    ρ_q(y − z) = q·(y − z) for y ≥ z, (q − 1)·(y − z) otherwise, averaged
+    over the raw output's columns; its gradient in z is −q for y ≥ z
+    (scikit-learn's ``PinballLoss`` convention at y = z) and 1 − q below.
+    ``quantile`` is a float in (0, 1), fitted for each target column, or a
+    list of them for one target, fitted each in its own raw column (y of
+    shape (n, 1) then broadcasts against the m columns); nothing keeps the
+    fitted quantiles from crossing. Not differentiable: no L-BFGS. The best
+    constant is the weighted q-quantile of y; the score is minus the
+    weighted mean pinball loss (R² says little of a quantile).
+
+    Parameters
+    ----------
+    quantile : float or list of float, default=0.5
+        Each in (0, 1).
+    """
+
+    name = "quantile"
+    out_activation = "identity"
+    differentiable = False
+
+    def __init__(self, quantile=0.5):
+        if np.ndim(quantile) == 0:
+            if isinstance(quantile, np.ndarray):
+                quantile = quantile.item()
+            quantile = _real(quantile, "quantile")
+            values = [quantile]
+        else:
+            quantile = values = [_real(q, "quantile") for q in quantile]
+            if not values:
+                raise ValueError("quantile must not be an empty list.")
+        for q in values:
+            if not 0.0 < q < 1.0:
+                raise ValueError(
+                    f"quantile must be in (0, 1) (or a list of such values), got {q!r}."
+                )
+        self.quantile = quantile
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(quantile=params.get("quantile", 0.5))
+
+    def _levels(self, dtype):
+        """q as a scalar, or the (m,) vector of a list, in ``dtype``."""
+        if isinstance(self.quantile, list):
+            return np.array(self.quantile, dtype=dtype)
+        return self.quantile
+
+    def n_raw_outputs(self, n_targets):
+        """The targets' count for one quantile; m for a list of m (one target)."""
+        if not isinstance(self.quantile, list):
+            return n_targets
+        if n_targets != 1:
+            raise ValueError(
+                f"quantile given as a list ({self.quantile}) fits one target; y "
+                f"has {n_targets} columns. Give one float as quantile, or fit "
+                "one target."
+            )
+        return len(self.quantile)
+
+    def _block(self, raw, y, sample_weight, grad, grad_scale, scratch=None):
+        k = raw.shape[1]
+        q = self._levels(raw.dtype)
+        y = _contiguous(y, raw.dtype)
+        # with r = z − y: ρ_q = max(r, 0) − q·r, and ∂ρ_q/∂z = [r > 0] − q
+        residual = np.subtract(raw, y, out=grad)
+        positive = np.maximum(residual, 0.0, out=scratch)
+        if sample_weight is None:
+            total = float(positive.sum())
+            residual_sum = residual.sum(axis=0)
+        else:
+            total = _weighted_sum(positive, sample_weight)
+            residual_sum = sample_weight @ residual
+        total -= float(np.sum(residual_sum * q))
+        np.greater(residual, 0.0, out=grad)
+        grad -= q
+        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+
+    def best_constant(self, Y, sample_weight):
+        """The weighted q-quantile of each target column, or of y for each q."""
+        columns = _columns(Y)
+        if isinstance(self.quantile, list):
+            self.n_raw_outputs(len(columns))
+            return np.array(
+                [
+                    _weighted_quantile(columns[0], sample_weight, q)
+                    for q in self.quantile
+                ]
+            )
+        return np.array(
+            [_weighted_quantile(c, sample_weight, self.quantile) for c in columns]
+        )
+
+    def score(self, raw, Y, sample_weight):
+        """Minus the weighted mean pinball loss (averaged over the columns)."""
+        residual = raw.astype(np.float64) - np.asarray(Y, dtype=np.float64)
+        loss = np.maximum(residual, 0.0) - residual * self._levels(np.float64)
+        return -float(np.average(loss.mean(axis=1), weights=sample_weight))
+
+    def inverse_link(self, raw):
+        return raw
+
+    def link(self, mean):
+        return mean
+
+
+class Huber(Loss):
+    """Huber's loss ½r² for |r| ≤ δ, δ(|r| − ½δ) beyond (r = z − y), per output.
+
+    A Gaussian core with Laplace tails, continuously differentiable
+    (gradient clip(r, −δ, δ)), so L-BFGS may minimise it. δ =
+    ``huber_delta`` is fixed, not estimated with a scale as scikit-learn's
+    ``HuberRegressor`` does. The best constant is the Huber M-estimate of
+    location of each column; the score is R².
+
+    Parameters
+    ----------
+    huber_delta : float, default=1.35
+        The transition point δ > 0, in the targets' units.
+    """
+
+    name = "huber"
+    out_activation = "identity"
+
+    def __init__(self, huber_delta=1.35):
+        huber_delta = _real(huber_delta, "huber_delta")
+        if not huber_delta > 0.0 or not np.isfinite(huber_delta):
+            raise ValueError(
+                f"huber_delta must be a finite float > 0, got {huber_delta!r}."
+            )
+        self.huber_delta = huber_delta
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(huber_delta=params.get("huber_delta", 1.35))
+
+    def _block(self, raw, y, sample_weight, grad, grad_scale, scratch=None):
+        k = raw.shape[1]
+        delta = self.huber_delta
+        y = _contiguous(y, raw.dtype)
+        # with g = clip(r, −δ, δ): ℓ = g·(r − ½g) = ½·g·(2r − g)
+        residual = np.subtract(raw, y, out=grad)
+        clipped = np.clip(residual, -delta, delta, out=scratch)
+        grad *= 2.0
+        grad -= clipped
+        grad *= clipped  # 2ℓ, entry by entry
+        if sample_weight is None:
+            total = 0.5 * float(grad.sum())
+        else:
+            total = 0.5 * _weighted_sum(grad, sample_weight)
+        np.copyto(grad, clipped)
+        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+
+    def best_constant(self, Y, sample_weight):
+        """The Huber M-estimate of location of each column.
+
+        The root of ψ(c) = Σ_i s_i clip(y_i − c, −δ, δ), decreasing in c,
+        bracketed by the column's extremes (Brent's method, from no guess:
+        exact to 1e-12 of the column's range).
+        """
+        delta = self.huber_delta
+        weights = None if sample_weight is None else np.asarray(sample_weight, float)
+
+        def psi(c, column):
+            clipped = np.clip(column - c, -delta, delta)
+            return clipped.sum() if weights is None else clipped @ weights
+
+        constants = []
+        for column in _columns(Y):
+            low, high = column.min(), column.max()
+            if high - low <= 0.0:
+                constants.append(low)
+                continue
+            constants.append(
+                brentq(psi, low, high, args=(column,), xtol=1e-12 * (high - low))
+            )
+        return np.array(constants)
+
+    def inverse_link(self, raw):
+        return raw
+
+    def link(self, mean):
+        return mean
+
+
+def _half_gamma_block(raw, y, sample_weight, grad, grad_scale, scratch=None):
+    """Half Gamma deviance y·e^{−z} + z − log y − 1 and its gradient 1 − y·e^{−z}.
+
+    Written with w = log y − z as expm1(w) − w and −expm1(w): near the
+    optimum (w ≈ 0) the deviance is w²/2, and an error ε in w costs w·ε,
+    not ε as in the sum of its four terms.
+    """
+    k = raw.shape[1]
+    y = _contiguous(y, raw.dtype)
+    w = np.log(y, out=grad)
+    w -= raw
+    expm1 = np.expm1(w, out=scratch)
+    loss = np.subtract(expm1, w, out=grad)
+    total = float(loss.sum()) if sample_weight is None else None
+    if sample_weight is not None:
+        total = _weighted_sum(loss, sample_weight)
+    np.negative(expm1, out=grad)
+    return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+
+
+class Gamma(Loss):
+    """Gamma half deviance y/ŷ + log(ŷ/y) − 1 with ŷ = exp(z), averaged over outputs.
+
+    scikit-learn's ``HalfGammaLoss`` plus the constant it skips (−log y − 1):
+    0 at a perfect fit, gradient 1 − y/ŷ. Targets must be positive. The
+    best constant is the log of the weighted mean; the score is R² of ŷ.
+    """
+
+    name = "gamma"
+    out_activation = "exp"
+
+    def check_targets(self, y):
+        if not (np.asarray(y) > 0).all():
+            raise ValueError(
+                "loss='gamma' requires positive y (y > 0); y has zero or negative "
+                "values. Use loss='tweedie' with power in [1, 2) for targets with "
+                "zeros."
+            )
+
+    _block = staticmethod(_half_gamma_block)
+
+    def best_constant(self, Y, sample_weight):
+        """log of the weighted mean of each column (floored at 1e-12)."""
+        return _log_mean(Y, sample_weight)
+
+    def inverse_link(self, raw):
+        return np.exp(raw)
+
+    def link(self, mean):
+        return np.log(np.maximum(mean, 1e-12))
+
+
+class Tweedie(Loss):
+    """Tweedie half deviance with ŷ = exp(z), averaged over outputs.
+
+    As scikit-learn's ``HalfTweedieLoss`` plus the constant it skips (0 at a
+    perfect fit): ½(y − ŷ)² for power 0 (with the log link), the Poisson
+    half deviance for 1, the Gamma one for 2, and otherwise
+    y^{2−p}/((1−p)(2−p)) − y·ŷ^{1−p}/(1−p) + ŷ^{2−p}/(2−p); the gradient is
+    ŷ^{1−p}·(ŷ − y). Powers in (0, 1) have no Tweedie distribution and are
+    refused. Targets: any for power 0, y ≥ 0 for power in [1, 2), y > 0 for
+    power ≥ 2. The best constant is the log of the weighted mean; the score
+    is R² of ŷ.
+
+    Parameters
+    ----------
+    power : float, default=0.0
+        0, or ≥ 1.
+    """
+
+    name = "tweedie"
+    out_activation = "exp"
+
+    def __init__(self, power=0.0):
+        power = _real(power, "power")
+        if not (power == 0.0 or 1.0 <= power < np.inf):
+            raise ValueError(
+                f"power must be 0 or a finite float >= 1 for loss='tweedie' (no "
+                f"Tweedie distribution has a power in (0, 1)), got {power!r}."
+            )
+        self.power = power
+
+    @classmethod
+    def from_params(cls, params):
+        return cls(power=params.get("power", 0.0))
+
+    def check_targets(self, y):
+        power = self.power
+        y = np.asarray(y)
+        if 1.0 <= power < 2.0 and not (y >= 0).all():
+            raise ValueError(
+                f"loss='tweedie' with power={power} requires non-negative y "
+                "(y >= 0 for power in [1, 2)); y has negative values."
+            )
+        if power >= 2.0 and not (y > 0).all():
+            raise ValueError(
+                f"loss='tweedie' with power={power} requires positive y (y > 0 "
+                "for power >= 2); y has zero or negative values."
+            )
+
+    def _block(self, raw, y, sample_weight, grad, grad_scale, scratch=None):
+        p = self.power
+        if p == 1.0:
+            return Poisson._block(raw, y, sample_weight, grad, grad_scale, scratch)
+        if p == 2.0:
+            return _half_gamma_block(raw, y, sample_weight, grad, grad_scale, scratch)
+        k = raw.shape[1]
+        y = _contiguous(y, raw.dtype)
+        if p == 0.0:
+            # ½(ŷ − y)², gradient ŷ·(ŷ − y)
+            mean = np.exp(raw, out=grad)
+            residual = np.subtract(mean, y, out=scratch)
+            grad *= residual
+            residual *= residual
+            loss = residual
+            total = 0.5 * (
+                float(loss.sum())
+                if sample_weight is None
+                else _weighted_sum(loss, sample_weight)
+            )
+            return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+        # ŷ^{2−p} and ŷ^{1−p} as exp((2−p)z), exp((1−p)z): never 0·inf
+        power_2 = np.multiply(raw, 2.0 - p, out=scratch)
+        np.exp(power_2, out=power_2)
+        y_power_1 = np.multiply(raw, 1.0 - p, out=grad)
+        np.exp(y_power_1, out=y_power_1)
+        y_power_1 *= y
+        loss = np.power(y, 2.0 - p)  # one block-sized temporary
+        loss *= 1.0 / (2.0 - p)
+        loss -= y_power_1
+        loss *= 1.0 / (1.0 - p)
+        np.subtract(power_2, y_power_1, out=grad)  # ŷ^{2−p} − y·ŷ^{1−p}
+        power_2 *= 1.0 / (2.0 - p)
+        loss += power_2
+        if sample_weight is None:
+            total = float(loss.sum())
+        else:
+            total = _weighted_sum(loss, sample_weight)
+        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+
+    def best_constant(self, Y, sample_weight):
+        """log of the weighted mean of each column (floored at 1e-12)."""
+        return _log_mean(Y, sample_weight)
+
+    def inverse_link(self, raw):
+        return np.exp(raw)
+
+    def link(self, mean):
+        return np.log(np.maximum(mean, 1e-12))
+
+
+class GaussianNLL(Loss):
+    """Gaussian negative log-likelihood with a learned variance, averaged over targets.
+
+    The raw output holds, for k targets, first the k means μ (identity
+    link), then the k log-variances s = log σ² (log link):
+    ℓ = ½(s + (y − μ)²·e^{−s}), the Gaussian NLL up to the constant
+    ½ log 2π, with gradients −(y − μ)·e^{−s} in μ and ½(1 − (y − μ)²·e^{−s})
+    in s. ``predict`` gives the means, ``predict_std`` σ = exp(s/2). The
+    best constant is the weighted mean and the log of the weighted
+    (biased) variance; the score is R² of the means. A variance driven to
+    0 overflows e^{−s}: a non-finite loss, which the training loop treats
+    as divergence.
+    """
+
+    name = "gaussian_nll"
+    out_activation = "identity"
+
+    def n_raw_outputs(self, n_targets):
+        """A mean and a log-variance per target."""
+        return 2 * n_targets
+
+    def variance_outputs(self, n_targets):
+        """The log-variance columns, after the ``n_targets`` means."""
+        return slice(n_targets, 2 * n_targets)
+
+    def predict(self, raw):
+        """The means, ``raw[:, :k]``."""
+        return raw[:, : raw.shape[1] // 2]
+
+    def predict_std(self, raw):
+        """The standard deviations exp(s / 2), from ``raw[:, k:]``."""
+        return np.exp(raw[:, raw.shape[1] // 2 :] / 2)
+
+    @staticmethod
+    def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
+        k = raw.shape[1] // 2
+        y = _contiguous(y, raw.dtype)
+        if scratch is None:
+            scratch = np.empty_like(raw)
+        log_var = raw[:, k:]
+        grad_mean, grad_log_var = grad[:, :k], grad[:, k:]
+        residual = np.subtract(raw[:, :k], y, out=grad_mean)  # μ − y
+        precision = np.negative(log_var, out=grad_log_var)
+        np.exp(precision, out=precision)  # e^{−s}
+        scaled = np.multiply(residual, precision, out=scratch[:, :k])
+        squared = np.multiply(scaled, residual, out=scratch[:, k:])  # r²e^{−s}
+        np.copyto(grad_mean, scaled)
+        np.subtract(1.0, squared, out=grad_log_var)
+        grad_log_var *= 0.5
+        loss = np.add(log_var, squared, out=scratch[:, k:])
+        if sample_weight is None:
+            total = 0.5 * float(loss.sum())
+        else:
+            total = 0.5 * _weighted_sum(loss, sample_weight)
+        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+
+    def best_constant(self, Y, sample_weight):
+        """The weighted mean of each column, then the log of its weighted variance.
+
+        The variance is floored at 1e-12 of the column's weighted mean
+        square (at 1 for an all-zero column), so that e^{−s} stays finite in
+        float32.
+        """
+        means, log_vars = [], []
+        for column in _columns(Y):
+            mean = np.average(column, weights=sample_weight)
+            var = np.average((column - mean) ** 2, weights=sample_weight)
+            square = var + mean**2
+            var = max(var, 1e-12 * square) if square > 0 else 1.0
+            means.append(mean)
+            log_vars.append(np.log(var))
+        return np.array(means + log_vars)
+
+    def inverse_link(self, raw):
+        """The means and the variances e^{s}: (n, 2k)."""
+        k = raw.shape[1] // 2
+        return np.concatenate([raw[:, :k], np.exp(raw[:, k:])], axis=1)
+
+    def link(self, mean):
+        """Means and variances (…, 2k) to means and log-variances."""
+        mean = np.asarray(mean, dtype=float)
+        k = mean.shape[-1] // 2
+        return np.concatenate(
+            [mean[..., :k], np.log(np.maximum(mean[..., k:], 1e-300))], axis=-1
+        )
+
+
 LOSSES = {
-    cls.name: cls for cls in (SquaredError, Poisson, BinaryLogLoss, SoftmaxCrossEntropy)
+    cls.name: cls
+    for cls in (
+        SquaredError,
+        Poisson,
+        BinaryLogLoss,
+        SoftmaxCrossEntropy,
+        AbsoluteError,
+        Quantile,
+        Huber,
+        Gamma,
+        Tweedie,
+        GaussianNLL,
+    )
 }
+
+
+def make_loss(spec):
+    """The loss :meth:`Loss.spec` describes."""
+    fields = dict(spec)
+    return LOSSES[fields.pop("name")](**fields)
+
+
 REGRESSION_LOSSES = tuple(
     name for name, cls in LOSSES.items() if cls.kind == "regression"
 )

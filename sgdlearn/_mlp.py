@@ -19,6 +19,7 @@ from sklearn.utils._available_if import available_if
 
 from ._base import BaseSGDEstimator, stochastic_solver
 from ._classifier import ClassifierGlue, ClassTargets
+from ._losses import LOSSES
 from ._models import MLP
 from ._params import store_params
 from ._regressor import RegressionTargets, RegressorGlue
@@ -51,8 +52,11 @@ class MLPRegressor(RegressorGlue, _MLPBase):
     __doc__ = (
         """Multi-layer perceptron regressor: scikit-learn's, plus dropout, L1 and more.
 
-    Trained by backprop on the squared error (Gaussian) or the Poisson half
-    deviance (log link), averaged over outputs, plus alpha·P(W).
+    Trained by backprop on a negative log-likelihood, averaged over
+    outputs, plus alpha·P(W): the squared error (Gaussian) as scikit-learn's,
+    or any other regression loss of sgdlearn (Poisson, Gamma, Tweedie,
+    absolute error, quantiles, Huber, or a Gaussian whose variance a second
+    output head predicts).
 
     Parameters
     ----------
@@ -116,11 +120,14 @@ class MLPRegressor(RegressorGlue, _MLPBase):
         weight_init="glorot",
         warmup_fraction=0.0,
         max_grad_norm=None,
+        quantile=0.5,
+        huber_delta=1.35,
+        power=0.0,
     ):
         store_params(self, locals())
 
-    def _target_encoder(self):
-        return RegressionTargets(self.loss)
+    def _target_encoder(self, params):
+        return RegressionTargets(LOSSES[self.loss].from_params(params))
 
 
 class MLPClassifier(ClassifierGlue, _MLPBase):
@@ -202,7 +209,7 @@ class MLPClassifier(ClassifierGlue, _MLPBase):
     ):
         store_params(self, locals())
 
-    def _target_encoder(self):
+    def _target_encoder(self, params):
         return ClassTargets(
             binary_one_column=True,
             multiclass_loss="categorical_log_loss",

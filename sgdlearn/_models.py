@@ -21,6 +21,9 @@ class LinearModel:
     ----------
     fit_intercept : bool
         Fit b; False keeps it at 0.
+    variance : {'linear', 'constant'}
+        For a loss that models a variance: 'constant' makes its outputs
+        depend on no feature (only their intercepts are fitted).
     flat_single_output : bool
         ``coef_`` of one output is 1-D (the regressor, as scikit-learn's
         linear regressors); the classifiers keep (n_outputs, n_features).
@@ -32,9 +35,16 @@ class LinearModel:
     dropout_input = True  # dropout acts on the input features
     max_fun = 15000
 
-    def __init__(self, fit_intercept, flat_single_output):
+    def __init__(self, fit_intercept, flat_single_output, variance="linear"):
         self.fit_intercept = fit_intercept
         self.flat_single_output = flat_single_output
+        self.variance = variance
+
+    def constant_outputs(self, loss, n_targets):
+        """Output columns fitted as constants (None: none)."""
+        if self.variance == "constant":
+            return loss.variance_outputs(n_targets)
+        return None
 
     def start(self, theta, layout, loss, Y, sample_weight):
         """Start b at the constant that best fits Y under the loss."""
@@ -134,6 +144,11 @@ class MLP:
 
     def start(self, theta, layout, loss, Y, sample_weight):
         """The random start stands (scikit-learn's MLP does the same)."""
+
+    @staticmethod
+    def constant_outputs(loss, n_targets):
+        """Every output of an MLP depends on the hidden units."""
+        return None
 
     @staticmethod
     def auto_batch_size(n_samples):

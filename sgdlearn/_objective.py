@@ -44,14 +44,27 @@ class Objective:
         Σs over the training set: the scale of the penalty per sample.
     fit_intercept : bool, default=True
         False keeps the output layer's intercept at its starting value (0).
+    constant_outputs : slice or None, default=None
+        Output columns that depend on no input: their incoming weights get
+        no gradient and stay at their start (0), so only their intercepts
+        are fitted (a constant σ of ``loss='gaussian_nll'``).
     """
 
-    def __init__(self, network, loss, penalty, weight_total, fit_intercept=True):
+    def __init__(
+        self,
+        network,
+        loss,
+        penalty,
+        weight_total,
+        fit_intercept=True,
+        constant_outputs=None,
+    ):
         self.network = network
         self.loss = loss
         self.penalty = penalty
         self.weight_total = float(weight_total)
         self.fit_intercept = fit_intercept
+        self.constant_outputs = constant_outputs
         self._block_grads = None  # value_grad's buffer, made when first needed
 
     def batch_grad(
@@ -74,6 +87,9 @@ class Objective:
         self.network.backward(params.coefs, grads.coefs, grads.intercepts, ws, m)
         if not self.fit_intercept:
             grads.intercepts[-1].fill(0.0)
+        if self.constant_outputs is not None:
+            # these outputs are constants: their incoming weights stay at 0
+            grads.coefs[-1][:, self.constant_outputs] = 0.0
         if with_l2:
             self.penalty.add_smooth_grad(
                 params.coef, grads.coef, 1.0 / self.weight_total

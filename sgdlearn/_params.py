@@ -115,9 +115,54 @@ PARAMS = (
         doc="""\
 loss : {options}, default={default}
     The negative log-likelihood minimised (the user guide's objective page
-    lists each with its likelihood and link): 'squared_error' is the
-    Gaussian's, 'poisson' the Poisson half deviance with a log link (y must
-    be non-negative).""",
+    lists each with its likelihood, link and use): 'squared_error'
+    (Gaussian), 'poisson', 'gamma' and 'tweedie' (half deviances, log link;
+    y ≥ 0 or y > 0 as the family needs), 'absolute_error' (Laplace) and
+    'quantile' (pinball; both non-smooth, so not with 'lbfgs'), 'huber'
+    (robust), 'gaussian_nll' (a Gaussian whose variance is learned too:
+    ``predict(X, return_std=True)``).""",
+    ),
+    Param(
+        "quantile",
+        0.5,
+        (Interval(Real, 0, 1, closed="neither"), "array-like"),
+        """\
+quantile : float in (0, 1) or list of them, default={default}
+    For ``loss='quantile'``: the quantile of y given x that the model
+    predicts. A list fits one output per quantile (for y of one column),
+    and ``predict`` returns a column per quantile; nothing keeps the
+    columns from crossing (the user guide's objective page says what to do
+    about it).""",
+    ),
+    Param(
+        "huber_delta",
+        1.35,
+        (Interval(Real, 0, None, closed="neither"),),
+        """\
+huber_delta : float, default={default}
+    For ``loss='huber'``: the residual beyond which the loss grows linearly
+    instead of quadratically, in units of y. It is fixed, not learned
+    (scikit-learn's ``HuberRegressor`` estimates a scale jointly): scale y
+    first, or choose it in units of y's noise.""",
+    ),
+    Param(
+        "power",
+        0.0,
+        (Options(Real, {0.0}), Interval(Real, 1, None, closed="left")),
+        """\
+power : float, default={default}
+    For ``loss='tweedie'``: the Tweedie power, 0 or at least 1 (0 is the
+    squared error with the log link, 1 Poisson, 2 Gamma, values in (1, 2)
+    compound Poisson–Gamma). y ≥ 0 for powers in [1, 2), y > 0 from 2.""",
+    ),
+    Param(
+        "variance",
+        "linear",
+        options=("linear", "constant"),
+        doc="""\
+variance : {options}, default={default}
+    For ``loss='gaussian_nll'``: 'linear' learns log σ² as a linear
+    function of x (σ per sample), 'constant' one σ per target.""",
     ),
     Param(
         "hidden_layer_sizes",

@@ -7,7 +7,6 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._base import stochastic_solver
-from ._losses import LOSSES
 
 
 class RegressionTargets:
@@ -15,21 +14,23 @@ class RegressionTargets:
 
     Parameters
     ----------
-    loss : str
-        The name of the loss in ``_losses.LOSSES``; it checks y's range.
+    loss : Loss
+        The loss object (``_losses``); it checks y's range and says how many
+        raw outputs the targets need.
     """
 
     y_numeric = True
 
     def __init__(self, loss):
-        self.loss_name = loss
+        self.loss = loss
 
     def encode(self, y, dtype, *, known=None, classes=None):
         """(Y, encoding): 2-D targets in ``dtype`` and the attributes describing them.
 
-        ``encoding`` (``n_outputs_``, ``out_activation_`` and the loss's
-        name) is committed with the fit; ``known`` is the encoding of the fit
-        being continued or of the training data (for validation targets).
+        ``encoding`` (``n_outputs_``: the model's raw outputs,
+        ``out_activation_`` and the loss's spec) is committed with the fit;
+        ``known`` is the encoding of the fit being continued or of the
+        training data (for validation targets).
         """
         if np.ndim(y) == 2 and np.shape(y)[1] == 1:
             # as scikit-learn's MLPRegressor: a DataConversionWarning, then one
@@ -37,18 +38,19 @@ class RegressionTargets:
             y = column_or_1d(y, warn=True)
         Y = np.asarray(y, dtype=dtype)
         Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
-        if known is not None and Y.shape[1] != known["n_outputs_"]:
+        loss = self.loss
+        n_outputs = loss.n_raw_outputs(Y.shape[1])
+        if known is not None and n_outputs != known["n_outputs_"]:
             raise ValueError(
-                f"y has {Y.shape[1]} outputs but the model was fitted with "
-                f"{known['n_outputs_']}."
+                f"y has {Y.shape[1]} target column(s), which need {n_outputs} "
+                f"output(s), but the model was fitted with {known['n_outputs_']}."
             )
-        loss = LOSSES[self.loss_name]()
         # y as given: float32 would round a tiny negative target to -0.0
         loss.check_targets(np.asarray(y))
         return Y, {
-            "n_outputs_": Y.shape[1],
+            "n_outputs_": n_outputs,
             "out_activation_": loss.out_activation,
-            "_loss_name_": loss.name,
+            "_loss_": loss.spec(),
         }
 
     @staticmethod
@@ -56,7 +58,7 @@ class RegressionTargets:
         """The encoding a fitted ``estimator`` holds."""
         return {
             name: getattr(estimator, name)
-            for name in ("n_outputs_", "out_activation_", "_loss_name_")
+            for name in ("n_outputs_", "out_activation_", "_loss_")
         }
 
     @staticmethod
@@ -109,19 +111,34 @@ class RegressorGlue(RegressorMixin):
         tags.target_tags.multi_output = True
         return tags
 
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Predict targets: the inverse link of the raw output.
 
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             The samples whose targets are predicted.
+        return_std : bool, default=False
+            Also return the predicted standard deviation of each target
+            (``loss='gaussian_nll'`` only, as ``BayesianRidge``'s).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-            The predictions: float32 for a model fitted on float32 data.
+            The predictions: float32 for a model fitted on float32 data. The
+            mean for ``loss='gaussian_nll'``; one column per quantile for a
+            list of quantiles.
+        y_std : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            The standard deviations, when ``return_std`` is True.
         """
         raw = self._raw_output(X)
-        y_pred = self._fitted_loss().inverse_link(raw)
-        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+        loss = self._fitted_loss()
+        y_pred = _squeezed(loss.predict(raw))
+        if not return_std:
+            return y_pred
+        return y_pred, _squeezed(loss.predict_std(raw))
+
+
+def _squeezed(columns):
+    """One column as a 1-D array (scikit-learn's shape for one output)."""
+    return columns.ravel() if columns.shape[1] == 1 else columns

@@ -51,14 +51,26 @@ def test_registry_round_trip_and_kinds():
     for name, cls in LOSSES.items():
         assert cls.name == name
         assert LOSSES[cls().name] is cls
-        assert cls.differentiable is True
+        # only the non-smooth losses rule L-BFGS out
+        assert cls.differentiable is (name not in ("absolute_error", "quantile"))
         assert cls.kind in ("regression", "classification")
     assert set(REGRESSION_LOSSES) == {
         name for name, cls in LOSSES.items() if cls.kind == "regression"
     }
-    assert REGRESSION_LOSSES == ("squared_error", "poisson")
-    # two losses may share a link: the names, not the links, are the keys
-    assert len({cls.out_activation for cls in LOSSES.values()}) == len(LOSSES)
+    assert REGRESSION_LOSSES == (
+        "squared_error",
+        "poisson",
+        "absolute_error",
+        "quantile",
+        "huber",
+        "gamma",
+        "tweedie",
+        "gaussian_nll",
+    )
+    # losses share links (identity, exp): the names, not the links, are the keys
+    assert LOSSES["gamma"].out_activation == LOSSES["poisson"].out_activation
+    classification = [c for c in LOSSES.values() if c.kind == "classification"]
+    assert len({cls.out_activation for cls in classification}) == len(classification)
     assert hasattr(LOSSES["bernoulli_log_loss"], "log_proba")
     assert hasattr(LOSSES["categorical_log_loss"], "log_proba")
 

@@ -49,6 +49,9 @@ EXTRA_PARAMS = {
         "weight_init",
         "warmup_fraction",
         "max_grad_norm",
+        "quantile",
+        "huber_delta",
+        "power",
     ],
     "MLPClassifier": [
         "average",
