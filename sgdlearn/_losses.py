@@ -152,6 +152,16 @@ class Loss:
     differentiable : bool
         Whether the loss is smooth in the raw scores: only then may L-BFGS
         minimise it.
+
+    Notes
+    -----
+    A loss with parameters takes them as keyword arguments of ``__init__``
+    and keeps exactly those as attributes (``from_params`` builds it from an
+    estimator's parameters). ``n_raw_outputs`` says how many raw columns
+    the network needs per target column, ``predict`` turns raw scores into
+    predictions (the inverse link unless overridden) and ``predict_std``
+    exists for ``gaussian_nll`` only; ``best_constant`` returns
+    ``n_raw_outputs`` values.
     """
 
     name = None
@@ -520,22 +530,12 @@ def _log_mean(Y, sample_weight):
     return np.log(np.maximum(_weighted_mean(Y, sample_weight), 1e-12))
 
 
-def _finish(total, loss, sample_weight, grad, scale):
-    """Σ_i s_i Σ_j loss_ij (or the given unweighted ``total``) and grad *= c·s_i.
-
-    ``loss`` is the per-entry loss (may be None when ``total`` is known);
-    ``scale`` is c/k, the gradient scale over the outputs' count.
-    """
-    if sample_weight is None:
-        if total is None:
-            total = float(loss.sum())
-        if scale != 1.0:
-            grad *= scale
-        return total
-    if total is None or loss is not None:
-        total = _weighted_sum(loss, sample_weight)
-    grad *= _row_weights(sample_weight, scale)
-    return total
+def _scale_rows(grad, sample_weight, scale):
+    """grad *= scale·s_i, row by row (scale = c/k over the outputs' count)."""
+    if sample_weight is not None:
+        grad *= _row_weights(sample_weight, scale)
+    elif scale != 1.0:
+        grad *= scale
 
 
 class AbsoluteError(Loss):
@@ -554,11 +554,16 @@ class AbsoluteError(Loss):
     def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
         k = raw.shape[1]
         y = _contiguous(y, raw.dtype)
-        residual = np.subtract(raw, y, out=grad)
-        loss = np.abs(residual, out=scratch)
-        total = float(loss.sum()) if sample_weight is None else None
-        np.sign(residual, out=grad)
-        return _finish(total, loss, sample_weight, grad, grad_scale / k) / k
+        residual = np.subtract(raw, y, out=scratch)
+        sign = np.sign(residual, out=grad)
+        # |r| = r·sign(r), exactly
+        if sample_weight is None:
+            total = float(np.vdot(residual, sign))
+        else:
+            residual *= sign
+            total = _weighted_sum(residual, sample_weight)
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """The weighted median of each column of Y."""
@@ -577,8 +582,10 @@ class Quantile(Loss):
     """Asymmetric Laplace negative log-likelihood: the pinball loss of quantile q.
 
     ρ_q(y − z) = q·(y − z) for y ≥ z, (q − 1)·(y − z) otherwise, averaged
-    over the raw output's columns; its gradient in z is −q for y ≥ z
-    (scikit-learn's ``PinballLoss`` convention at y = z) and 1 − q below.
+    over the raw output's columns; its gradient in z is −q for y > z and
+    1 − q for y < z; at y = z it takes the subgradient ½ − q, the mean of
+    the two (scikit-learn's ``PinballLoss`` takes −q there), so that
+    quantile 0.5 is exactly half of ``absolute_error``.
     ``quantile`` is a float in (0, 1), fitted for each target column, or a
     list of them for one target, fitted each in its own raw column (y of
     shape (n, 1) then broadcasts against the m columns); nothing keeps the
@@ -639,19 +646,19 @@ class Quantile(Loss):
         k = raw.shape[1]
         q = self._levels(raw.dtype)
         y = _contiguous(y, raw.dtype)
-        # with r = z − y: ρ_q = max(r, 0) − q·r, and ∂ρ_q/∂z = [r > 0] − q
-        residual = np.subtract(raw, y, out=grad)
-        positive = np.maximum(residual, 0.0, out=scratch)
+        # with r = z − y the gradient is g = ½·sign(r) + ½ − q: 1 − q above
+        # y, −q below, ½ − q at y = z; and ρ_q = r·g exactly (0 at y = z)
+        residual = np.subtract(raw, y, out=scratch)
+        slope = np.sign(residual, out=grad)
+        slope *= 0.5
+        slope += 0.5 - q
         if sample_weight is None:
-            total = float(positive.sum())
-            residual_sum = residual.sum(axis=0)
+            total = float(np.vdot(residual, slope))
         else:
-            total = _weighted_sum(positive, sample_weight)
-            residual_sum = sample_weight @ residual
-        total -= float(np.sum(residual_sum * q))
-        np.greater(residual, 0.0, out=grad)
-        grad -= q
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+            residual *= slope
+            total = _weighted_sum(residual, sample_weight)
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """The weighted q-quantile of each target column, or of y for each q."""
@@ -715,18 +722,22 @@ class Huber(Loss):
         k = raw.shape[1]
         delta = self.huber_delta
         y = _contiguous(y, raw.dtype)
-        # with g = clip(r, −δ, δ): ℓ = g·(r − ½g) = ½·g·(2r − g)
-        residual = np.subtract(raw, y, out=grad)
-        clipped = np.clip(residual, -delta, delta, out=scratch)
-        grad *= 2.0
-        grad -= clipped
-        grad *= clipped  # 2ℓ, entry by entry
+        # with g = clip(r, −δ, δ): ℓ = g·(r − ½g) = ½·g·(2r − g); beyond δ,
+        # δ|r| − ½δ² ≥ ½δ|r|, so the difference of the two sums loses nothing
+        residual = np.subtract(raw, y, out=scratch)
+        clipped = np.maximum(residual, -delta, out=grad)
+        np.minimum(clipped, delta, out=clipped)
         if sample_weight is None:
-            total = 0.5 * float(grad.sum())
+            total = float(np.vdot(clipped, residual)) - 0.5 * float(
+                np.vdot(clipped, clipped)
+            )
         else:
-            total = 0.5 * _weighted_sum(grad, sample_weight)
-        np.copyto(grad, clipped)
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+            residual *= 2.0
+            residual -= clipped
+            residual *= clipped  # 2ℓ, entry by entry
+            total = 0.5 * _weighted_sum(residual, sample_weight)
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """The Huber M-estimate of location of each column.
@@ -773,11 +784,13 @@ def _half_gamma_block(raw, y, sample_weight, grad, grad_scale, scratch=None):
     w -= raw
     expm1 = np.expm1(w, out=scratch)
     loss = np.subtract(expm1, w, out=grad)
-    total = float(loss.sum()) if sample_weight is None else None
-    if sample_weight is not None:
+    if sample_weight is None:
+        total = float(loss.sum())
+    else:
         total = _weighted_sum(loss, sample_weight)
     np.negative(expm1, out=grad)
-    return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+    _scale_rows(grad, sample_weight, grad_scale / k)
+    return total / k
 
 
 class Gamma(Loss):
@@ -874,13 +887,12 @@ class Tweedie(Loss):
             residual = np.subtract(mean, y, out=scratch)
             grad *= residual
             residual *= residual
-            loss = residual
-            total = 0.5 * (
-                float(loss.sum())
-                if sample_weight is None
-                else _weighted_sum(loss, sample_weight)
-            )
-            return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+            if sample_weight is None:
+                total = 0.5 * float(residual.sum())
+            else:
+                total = 0.5 * _weighted_sum(residual, sample_weight)
+            _scale_rows(grad, sample_weight, grad_scale / k)
+            return total / k
         # ŷ^{2−p} and ŷ^{1−p} as exp((2−p)z), exp((1−p)z): never 0·inf
         power_2 = np.multiply(raw, 2.0 - p, out=scratch)
         np.exp(power_2, out=power_2)
@@ -898,7 +910,8 @@ class Tweedie(Loss):
             total = float(loss.sum())
         else:
             total = _weighted_sum(loss, sample_weight)
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """log of the weighted mean of each column (floored at 1e-12)."""
@@ -965,7 +978,8 @@ class GaussianNLL(Loss):
             total = 0.5 * float(loss.sum())
         else:
             total = 0.5 * _weighted_sum(loss, sample_weight)
-        return _finish(total, None, sample_weight, grad, grad_scale / k) / k
+        _scale_rows(grad, sample_weight, grad_scale / k)
+        return total / k
 
     def best_constant(self, Y, sample_weight):
         """The weighted mean of each column, then the log of its weighted variance.

@@ -194,7 +194,8 @@ def test_values_and_gradients_are_scikit_learns(case, weighted):
     ``constant_to_optimal_zero`` (the term it skips; 0 for the identity-link
     losses), so that J differs from scikit-learn's GLM objectives only by
     the documented scaling; the gradients are its ``gradient`` (away from
-    y = z, where scikit-learn's absolute error takes −1 and ours 0). Our
+    y = z, where scikit-learn's absolute error takes −1 and ours 0, its
+    pinball loss −q and ours ½ − q). Our
     value averages the entries over the outputs and sums s_i times them."""
     loss, raw, Y, sw = make_case(case, 20, 2, seed=2)
     w = sw if weighted else None
@@ -398,6 +399,8 @@ def test_objective_gradient_through_the_network(case, hidden):
         raw = network.predict_raw(params.coefs, params.intercepts, X)
         if name not in NON_SMOOTH or np.abs(raw - Y).min() > 1e-3:
             break
+    else:  # pragma: no cover
+        raise RuntimeError("could not draw a theta away from the kinks")
     results = []
     for share_output in (False, True):
         ws = network.workspace(n, np.float64, share_output=share_output)
@@ -705,3 +708,16 @@ def test_n_raw_outputs_predict_and_predict_std():
         if name != "gaussian_nll":
             with pytest.raises(ValueError, match="gaussian_nll"):
                 LOSSES[name]().predict_std(raw)
+
+
+def test_subgradients_at_the_kinks():
+    """At y = z the absolute error takes the subgradient 0 (sign), the
+    pinball loss ½ − q (the mean of its one-sided slopes; scikit-learn's
+    ``PinballLoss`` takes −q)."""
+    raw = np.array([[1.0, -2.0], [0.5, 3.0]])
+    Y = raw.copy()
+    grad = np.empty_like(raw)
+    assert LOSSES["absolute_error"]().value_grad(raw, Y, None, grad) == 0.0
+    assert_array_equal(grad, 0.0)
+    assert LOSSES["quantile"](quantile=0.8).value_grad(raw, Y, None, grad) == 0.0
+    assert_allclose(grad, (0.5 - 0.8) / 2)
