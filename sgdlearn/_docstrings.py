@@ -27,8 +27,10 @@ loss_curve_ : list of numpy.float64
 best_loss_ : numpy.float64 or None
     The lowest ``loss_curve_`` value; None when stopping on validation data.
 validation_scores_ : list of numpy.float64 or None
-    Score on the validation data after each epoch (R² or accuracy); None
-    without validation data.
+    Score on the validation data after each epoch, higher is better:
+    accuracy, R² (of the mean for ``loss='gaussian_nll'``), or minus the
+    mean pinball loss for ``loss='quantile'``; None without validation
+    data.
 best_validation_score_ : numpy.float64 or None
     The best of ``validation_scores_``.
 validation_loss_curve_ : list of numpy.float64 or None

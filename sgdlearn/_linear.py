@@ -49,7 +49,10 @@ class SGDLinearRegressor(RegressorGlue, _LinearModel):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
-        The weights W, transposed as in scikit-learn.
+        The weights W, transposed as in scikit-learn. One row per output:
+        per quantile for a list of quantiles; for ``loss='gaussian_nll'``
+        the k mean rows, then the k log-variance rows (zeros with
+        ``variance='constant'``).
     intercept_ : ndarray of shape (1,) or (n_outputs,)
         The intercept b.
     {fitted}
