@@ -691,16 +691,16 @@ def test_quantile_validation_score_is_minus_mean_pinball():
     assert_allclose(est.best_validation_score_, expected, rtol=1e-10)
 
 
-def test_score_of_a_quantile_list_model():
-    """score works for a list of quantiles (GridSearchCV's default scoring).
-
-    R² compares y (n,) with a prediction of one column per quantile; a
-    scikit-learn user expects a number, not r2_score's shape error.
-    """
+def test_score_of_a_quantile_list_model_raises_clearly():
+    """A model of several quantiles has no single R² (the objective page):
+    score raises a ValueError that names the quantiles and what to use."""
     X, y = quantile_data(500)
     est = SGDLinearRegressor(loss="quantile", quantile=[0.2, 0.7], max_iter=5)
-    score = est.fit(X, y).score(X, y)
-    assert np.isfinite(score)
+    with pytest.raises(ValueError, match="pinball"):
+        est.fit(X, y).score(X, y)
+    # one quantile: R² of its prediction, as QuantileRegressor's score
+    single = SGDLinearRegressor(loss="quantile", quantile=0.7, max_iter=5).fit(X, y)
+    assert_allclose(single.score(X, y), r2_score(y, single.predict(X)))
 
 
 @pytest.mark.parametrize("name", NEW_LOSSES)
