@@ -162,7 +162,7 @@ def table(result):
         lines.append(
             f"| {row['name']} | {epochs} | {last['seconds']:.3f} "
             f"| {last['train_pinball'] / optimum:.4f} | {last['test_pinball']:.5f} "
-            f"| {ratio:.4f}× |"
+            f"| {ratio:.2g}× |"
         )
     return "\n".join(lines)
 
