@@ -3,7 +3,6 @@ loss's inverse link."""
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import column_or_1d
 
@@ -138,34 +137,6 @@ class RegressorGlue(RegressorMixin):
         if not return_std:
             return y_pred
         return y_pred, _squeezed(loss.predict_std(raw))
-
-    def score(self, X, y, sample_weight=None):
-        """R² of the predictions (of the mean, for ``loss='gaussian_nll'``).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Test samples.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            R² of ``predict(X)``, as scikit-learn's regressors score.
-        """
-        y_pred = self.predict(X)
-        if np.ndim(y_pred) == 2 and np.ndim(y) == 1:
-            raise ValueError(
-                f"score is the R² of one prediction per target, but this model "
-                f"predicts {y_pred.shape[1]} quantiles of y (quantile="
-                f"{self._loss_.get('quantile')!r}). Score each column, e.g. "
-                "with sklearn.metrics.mean_pinball_loss(y, pred[:, j], "
-                "alpha=quantile[j])."
-            )
-        return float(r2_score(y, y_pred, sample_weight=sample_weight))
 
 
 def _squeezed(columns):
