@@ -793,26 +793,11 @@ def _half_gamma_block(raw, y, sample_weight, grad, grad_scale, scratch=None):
     return total / k
 
 
-class Gamma(Loss):
-    """Gamma half deviance y/ŷ + log(ŷ/y) − 1 with ŷ = exp(z), averaged over outputs.
+class _LogLinkDeviance(Loss):
+    """A deviance with the log link ŷ = exp(z), started at the log of the
+    weighted mean (Gamma, Tweedie)."""
 
-    scikit-learn's ``HalfGammaLoss`` plus the constant it skips (−log y − 1):
-    0 at a perfect fit, gradient 1 − y/ŷ. Targets must be positive. The
-    best constant is the log of the weighted mean; the score is R² of ŷ.
-    """
-
-    name = "gamma"
     out_activation = "exp"
-
-    def check_targets(self, y):
-        if not (np.asarray(y) > 0).all():
-            raise ValueError(
-                "loss='gamma' requires positive y (y > 0); y has zero or negative "
-                "values. Use loss='tweedie' with power in [1, 2) for targets with "
-                "zeros."
-            )
-
-    _block = staticmethod(_half_gamma_block)
 
     def best_constant(self, Y, sample_weight):
         """log of the weighted mean of each column (floored at 1e-12)."""
@@ -825,7 +810,28 @@ class Gamma(Loss):
         return np.log(np.maximum(mean, 1e-12))
 
 
-class Tweedie(Loss):
+class Gamma(_LogLinkDeviance):
+    """Gamma half deviance y/ŷ + log(ŷ/y) − 1 with ŷ = exp(z), averaged over outputs.
+
+    scikit-learn's ``HalfGammaLoss`` plus the constant it skips (−log y − 1):
+    0 at a perfect fit, gradient 1 − y/ŷ. Targets must be positive. The
+    best constant is the log of the weighted mean; the score is R² of ŷ.
+    """
+
+    name = "gamma"
+
+    def check_targets(self, y):
+        if not (np.asarray(y) > 0).all():
+            raise ValueError(
+                "loss='gamma' requires positive y (y > 0); y has zero or negative "
+                "values. Use loss='tweedie' with power in [1, 2) for targets with "
+                "zeros."
+            )
+
+    _block = staticmethod(_half_gamma_block)
+
+
+class Tweedie(_LogLinkDeviance):
     """Tweedie half deviance with ŷ = exp(z), averaged over outputs.
 
     As scikit-learn's ``HalfTweedieLoss`` plus the constant it skips (0 at a
@@ -844,7 +850,6 @@ class Tweedie(Loss):
     """
 
     name = "tweedie"
-    out_activation = "exp"
 
     def __init__(self, power=0.0):
         power = _real(power, "power")
@@ -912,16 +917,6 @@ class Tweedie(Loss):
             total = _weighted_sum(loss, sample_weight)
         _scale_rows(grad, sample_weight, grad_scale / k)
         return total / k
-
-    def best_constant(self, Y, sample_weight):
-        """log of the weighted mean of each column (floored at 1e-12)."""
-        return _log_mean(Y, sample_weight)
-
-    def inverse_link(self, raw):
-        return np.exp(raw)
-
-    def link(self, mean):
-        return np.log(np.maximum(mean, 1e-12))
 
 
 class GaussianNLL(Loss):
