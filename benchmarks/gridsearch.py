@@ -21,6 +21,11 @@ import time
 import warnings
 from pathlib import Path
 
+if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import report  # noqa: E402
+
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 
 
@@ -170,10 +175,7 @@ def main(argv=None):
     }
     text = table(by_setting)
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for name in (f"gridsearch-{stamp}.md", "gridsearch-latest.md"):
-        (args.out / name).write_text(text + "\n")
+    report.write_results(args.out, "gridsearch", {"md": text})
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
 
 import numpy as np  # noqa: E402
 
-from benchmarks import machine  # noqa: E402
+from benchmarks import machine, report  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
 EPOCHS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32)
@@ -208,13 +208,11 @@ def main(argv=None):
     }
     text = table(result)
     print(text)
-    args.out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    for stem in (f"quantile-{stamp}", "quantile-latest"):
-        (args.out / f"{stem}.md").write_text(text + "\n")
-        (args.out / f"{stem}.json").write_text(
-            json.dumps(result, indent=1, default=str) + "\n"
-        )
+    report.write_results(
+        args.out,
+        "quantile",
+        {"md": text, "json": json.dumps(result, indent=1, default=str)},
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import json
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -281,3 +282,13 @@ def write_chart(path, results):
     figure.savefig(path, dpi=110)
     plt.close(figure)
     return True
+
+
+def write_results(out, prefix, texts):
+    """Write each ``{suffix: text}`` to ``out`` twice: as
+    ``<prefix>-<timestamp>.<suffix>`` and as ``<prefix>-latest.<suffix>``."""
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for stem in (f"{prefix}-{stamp}", f"{prefix}-latest"):
+        for suffix, text in texts.items():
+            (out / f"{stem}.{suffix}").write_text(text + "\n")
