@@ -9,7 +9,10 @@ products keep the pools as they are.
 
 The limit: a product of an (m × a) by an (a × b) matrix costs m·a·b
 multiply-adds; below :data:`MIN_PARALLEL_PRODUCT` (2²² ≈ 4·10⁶) one
-thread does it.
+thread does it. When every BLAS pool already has one thread (say,
+``OPENBLAS_NUM_THREADS=1``, or inside a caller's ``threadpool_limits``), no
+limit is entered: reading the pools' sizes costs a fraction of setting and
+restoring them, which small fits and predictions would pay every call.
 """
 
 from contextlib import nullcontext
@@ -19,12 +22,16 @@ from threadpoolctl import ThreadpoolController
 MIN_PARALLEL_PRODUCT = 2**22
 
 _controller = None
+_blas_pools = ()
 
 
 def _blas_controller():
-    global _controller
+    global _controller, _blas_pools
     if _controller is None:  # finding the pools is slow: once a process
         _controller = ThreadpoolController()
+        _blas_pools = tuple(
+            pool for pool in _controller.lib_controllers if pool.user_api == "blas"
+        )
     return _controller
 
 
@@ -38,4 +45,7 @@ def blas_threads_for(rows, layer_units):
     with one BLAS thread when they are too small to share (a no-op else)."""
     if largest_product(rows, layer_units) >= MIN_PARALLEL_PRODUCT:
         return nullcontext()
-    return _blas_controller().limit(limits=1, user_api="blas")
+    controller = _blas_controller()
+    if all(pool.num_threads == 1 for pool in _blas_pools):
+        return nullcontext()
+    return controller.limit(limits=1, user_api="blas")

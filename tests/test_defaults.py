@@ -8,6 +8,7 @@ and in ``partial_fit``.
 """
 
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -29,11 +30,12 @@ from sklearn.model_selection import cross_val_score
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 import sgdlearn._engine as engine_module
 import sgdlearn._solver as solver_module
 from sgdlearn import SGDLinearRegressor, SGDLogisticClassifier, SoftmaxClassifier
+from sgdlearn import _threads as threads_module
 from sgdlearn._threads import MIN_PARALLEL_PRODUCT, blas_threads_for
 
 # (data set, sgdlearn's default estimator, scikit-learn's counterpart)
@@ -220,6 +222,28 @@ def test_small_fits_and_predictions_run_on_one_blas_thread(monkeypatch):
     est = SoftmaxClassifier().fit(StandardScaler().fit_transform(X), y)
     assert seen["during"] == {1}
     assert est.solver_ == "lbfgs"
+
+
+def test_pools_already_at_one_thread_enter_no_limit(monkeypatch):
+    """A small product with every BLAS pool at one thread needs no limit: the
+    controller's ``limit`` is not called (it would be, with more threads)."""
+    controller = threads_module._blas_controller()
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs)
+        return nullcontext()
+
+    monkeypatch.setattr(controller, "limit", counting)
+    with threadpool_limits(limits=1, user_api="blas"):
+        with blas_threads_for(10, (100, 1)):
+            assert _blas_threads() == {1}
+    assert calls == []
+    with threadpool_limits(limits=2, user_api="blas"):
+        if _blas_threads() != {1}:  # a BLAS built without threads stays at 1
+            with blas_threads_for(10, (100, 1)):
+                pass
+            assert calls == [{"limits": 1, "user_api": "blas"}]
 
 
 def test_large_products_keep_the_blas_threads():
