@@ -585,15 +585,18 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
     no_stop = LoopConfig(1, False, 1, config.tol, 0, False, config.verbose)
 
     overflowed = False
+    last = {}  # the point evaluated last, and J/Σs there
 
     def fun(x):
         nonlocal overflowed
         np.copyto(state.theta, x, casting="unsafe")
-        with np.errstate(all="ignore"):
-            value = objective.value_grad(
-                params, grads, train.X, train.Y, train.sample_weight, ws
-            )
+        value = objective.value_grad(
+            params, grads, train.X, train.Y, train.sample_weight, ws
+        )
         overflowed = overflowed or not np.isfinite(value)
+        if state.initial_loss is None:  # scipy evaluates the start first
+            state.initial_loss = value
+        last.update(x=x.copy(), value=value)
         return value, grads.theta.astype(np.float64)
 
     stopped_by_hook = False
@@ -618,30 +621,35 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
             stopped_by_hook = True
             raise StopIteration
 
-    hooks.epoch_begin(state)
-    state.initial_loss = fun(last_iterate)[0]
-    try:
-        result = minimize(
-            fun,
-            last_iterate.copy(),
-            jac=True,
-            method="L-BFGS-B",
-            callback=callback,
-            options={
-                "maxiter": config.max_epochs,
-                "maxfun": max_fun,
-                "gtol": config.tol,
-                # stop on the gradient, not on a small relative change of J
-                "ftol": 64 * np.finfo(float).eps,
-            },
-        )
-        final, success = result.x, bool(result.success)
-        if overflowed and not success:  # the line search ran into overflow
-            raise divergence_error(state.n_iter + 1, lbfgs=True)
-    except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
-        final, success = last_iterate, True
-    # the loss of the θ returned (scipy's fun may be a line-search trial's)
-    state.loss = float(fun(final)[0])
-    check_final(objective, params, state, train, lbfgs=True)
-    return success or stopped_by_hook
+    with np.errstate(all="ignore"):
+        hooks.epoch_begin(state)
+        state.initial_loss = None
+        try:
+            result = minimize(
+                fun,
+                last_iterate.copy(),
+                jac=True,
+                method="L-BFGS-B",
+                callback=callback,
+                options={
+                    "maxiter": config.max_epochs,
+                    "maxfun": max_fun,
+                    "gtol": config.tol,
+                    # stop on the gradient, not on a small relative change of J
+                    "ftol": 64 * np.finfo(float).eps,
+                },
+            )
+            final, success = result.x, bool(result.success)
+            if overflowed and not success:  # the line search ran into overflow
+                raise divergence_error(state.n_iter + 1, lbfgs=True)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
+            final, success = last_iterate, True
+        # the loss of the θ returned: scipy's last evaluation, unless that
+        # was a line-search trial it did not accept
+        if "x" not in last or not np.array_equal(final, last["x"]):
+            fun(final)
+        np.copyto(state.theta, final, casting="unsafe")
+        state.loss = float(last["value"])
+        check_final(objective, params, state, train, lbfgs=True)
+        return success or stopped_by_hook
