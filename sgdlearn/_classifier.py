@@ -24,6 +24,16 @@ from ._losses import LOSSES
 # The loss of one logistic column per class or label.
 BINARY_LOSS = "bernoulli_log_loss"
 
+# The target types of labels (scikit-learn's ``check_classification_targets``
+# rejects every other type, with its own message).
+_LABEL_TYPES = (
+    "binary",
+    "multiclass",
+    "multiclass-multioutput",
+    "multilabel-indicator",
+    "multilabel-sequences",
+)
+
 # The fitted attributes that describe a classifier's targets.
 _ENCODING = ("classes_", "n_outputs_", "out_activation_", "_multilabel_", "_loss_")
 
@@ -88,8 +98,10 @@ class ClassTargets:
         training data (for validation labels); ``classes`` the argument of
         a first ``partial_fit``.
         """
-        check_classification_targets(y)
-        multilabel = type_of_target(y) == "multilabel-indicator"
+        target_type = type_of_target(y, input_name="y")
+        if target_type not in _LABEL_TYPES:
+            check_classification_targets(y)  # scikit-learn's error for the others
+        multilabel = target_type == "multilabel-indicator"
         if known is not None:
             if multilabel != known["_multilabel_"]:
                 raise ValueError(
@@ -108,19 +120,24 @@ class ClassTargets:
             if not self.multilabel:
                 raise ValueError(f"{self.name} does not support multilabel y.")
             encoding = self._encoding(np.arange(y.shape[1]), multilabel=True)
+        # 0/1 indicators as uint8, whatever X's dtype: an eighth of float64's
+        # memory; the losses convert them per batch
+        if multilabel:
+            return np.asarray(y, dtype=np.uint8), encoding
+        y = column_or_1d(y, warn=True)
+        if known is None and classes is None:
+            labels, index = np.unique(y, return_inverse=True)
         else:
-            labels = np.unique(column_or_1d(y) if classes is None else classes)
+            labels = encoding["classes_"] if known is not None else np.unique(classes)
+            index = _class_index(y, labels)
+        if known is None:
             if labels.size < 2 and not (self.fits_one_class and labels.size):
                 raise ValueError(
                     f"{self.name} needs samples of at least 2 classes, but "
                     f"the data contains only one class: {labels.tolist()[0]!r}."
                 )
             encoding = self._encoding(labels, multilabel=False)
-        # 0/1 indicators as uint8, whatever X's dtype: an eighth of float64's
-        # memory; the losses convert them per batch
-        if multilabel:
-            return np.asarray(y, dtype=np.uint8), encoding
-        return _one_hot(column_or_1d(y, warn=True), encoding), encoding
+        return _one_hot(index, encoding), encoding
 
     def _encoding(self, classes, multilabel):
         if multilabel:
@@ -196,9 +213,9 @@ class ClassTargets:
         return classes[Y.argmax(axis=1)], ""
 
 
-def _one_hot(y, encoding):
-    """Indicator columns (uint8) of the labels y: one, or one per class."""
-    classes = encoding["classes_"]
+def _class_index(y, classes):
+    """The position of each label of y in ``classes`` (a ValueError names
+    the labels that are not there)."""
     unknown = ~np.isin(y, classes)
     if unknown.any():
         raise ValueError(
@@ -207,10 +224,14 @@ def _one_hot(y, encoding):
             "first fit (or by classes= on the first call to partial_fit); "
             "refit without warm_start to learn new ones."
         )
-    index = np.searchsorted(classes, y)
+    return np.searchsorted(classes, y)
+
+
+def _one_hot(index, encoding):
+    """Indicator columns (uint8) of the class positions: one, or one per class."""
     if encoding["n_outputs_"] == 1:
         return (index == 1).view(np.uint8).reshape(-1, 1)
-    return (index[:, None] == np.arange(classes.size)).view(np.uint8)
+    return (index[:, None] == np.arange(encoding["classes_"].size)).view(np.uint8)
 
 
 class ClassifierGlue(ClassifierMixin):
