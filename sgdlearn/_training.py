@@ -17,6 +17,7 @@ from scipy.optimize import minimize
 
 from . import _optimizers, _schedules
 from ._averaging import IterateAverage
+from ._csr import CSRRows
 from ._lazy import lazy_steps
 from ._objective import Params
 
@@ -213,10 +214,11 @@ class BatchReader:
     """Reads the batches of a :class:`Dataset` without copying X per epoch.
 
     A slice of rows is read as views. Rows given as an index array (a
-    shuffled batch) are gathered with ``np.take(..., out=)`` into buffers
-    of ``batch_size`` rows allocated on the first such read and reused
-    after, so a shuffled epoch of dense data allocates nothing; sparse
-    rows are taken by scipy's row indexing (a small CSR matrix per batch).
+    shuffled batch) are gathered into buffers made on the first such read
+    and reused after: dense arrays with ``np.take(..., out=)`` into
+    buffers of ``batch_size`` rows, so a shuffled epoch of dense data
+    allocates nothing; sparse X by :class:`~sgdlearn._csr.CSRRows`. A
+    gathered batch is valid until the next read.
     """
 
     def __init__(self, data, batch_size):
@@ -235,9 +237,12 @@ class BatchReader:
 
 
 def _row_buffer(array, n_rows):
-    """A buffer for ``n_rows`` rows of a dense array (None: nothing to buffer)."""
-    if array is None or sp.issparse(array):
+    """A buffer for ``n_rows`` rows of ``array``: an array, a
+    :class:`~sgdlearn._csr.CSRRows` for sparse X, None for None."""
+    if array is None:
         return None
+    if sp.issparse(array):
+        return CSRRows(array)
     return np.empty((n_rows, *array.shape[1:]), dtype=array.dtype)
 
 
@@ -245,8 +250,8 @@ def _take_rows(array, rows, buffer):
     """The rows of ``array`` (None stays None), gathered into ``buffer``."""
     if array is None:
         return None
-    if buffer is None:
-        return array[rows]
+    if isinstance(buffer, CSRRows):
+        return buffer.take(rows)
     return np.take(array, rows, axis=0, out=buffer[: len(rows)])
 
 

@@ -18,8 +18,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import erfc, log_expit, log_softmax, softmax
 from sklearn.linear_model import Lasso
 
+import sgdlearn._csr as csr_module
 import sgdlearn._losses as losses_module
 from sgdlearn._activations import ACTIVATIONS
+from sgdlearn._csr import CSRRows
 from sgdlearn._losses import LOSSES as LOSS_REGISTRY
 from sgdlearn._losses import (
     REGRESSION_LOSSES,
@@ -1463,6 +1465,59 @@ def test_batch_reader_gathers_shuffled_rows_into_reused_buffers(sparse):
     assert np.shares_memory(wb, w)
     assert Dataset(X, Y, None).rows(np.array([1, 2]))[2] is None
     assert BatchReader(Dataset(X, Y, None), 4).read(np.array([1, 2]))[2] is None
+
+
+def _csr_with_unsorted_rows(container):
+    """A 30 × 7 CSR matrix with empty rows (0, 5, 29) and rows whose column
+    indices are stored out of order."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(30, 7)) * (rng.uniform(size=(30, 7)) < 0.4)
+    X[[0, 5, 29]] = 0.0
+    X[7] = np.arange(1.0, 8.0)  # a full row, to reverse
+    matrix = container(X)
+    for row in (7, 12, 20):
+        part = slice(matrix.indptr[row], matrix.indptr[row + 1])
+        matrix.indices[part] = matrix.indices[part][::-1].copy()
+        matrix.data[part] = matrix.data[part][::-1].copy()
+    matrix.has_sorted_indices = False
+    return matrix
+
+
+@pytest.mark.parametrize("scipy_routine", [True, False])
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csr_array])
+def test_csr_rows_gather_what_scipy_row_indexing_gives(
+    monkeypatch, container, scipy_routine
+):
+    """Batches of rows in any order, repeated, empty or with unsorted
+    column indices come out as ``X[rows]``: same class, shape, entries and
+    stored order; a batch as large as an earlier one reuses its buffers."""
+    if not scipy_routine:  # the fallback: scipy's own row indexing
+        monkeypatch.setattr(csr_module, "csr_row_index", None)
+    X = _csr_with_unsorted_rows(container)
+    assert not X.has_sorted_indices
+    reader = CSRRows(X)
+    rng = np.random.default_rng(0)
+    batches = [
+        np.array([5, 0, 29]),  # empty rows only, out of order
+        np.array([12, 7, 7, 3]),  # unsorted rows, repeated
+        rng.permutation(30)[:12],
+        np.array([29, 20, 0, 7]),
+        np.arange(30),
+        np.array([], dtype=np.intp),
+    ]
+    for rows in batches:
+        got, expected = reader.take(rows), X[rows]
+        assert type(got) is type(X)
+        assert got.shape == expected.shape == (rows.size, 7)
+        assert_array_equal(got.toarray(), X.toarray()[rows])
+        assert_array_equal(got.indptr, expected.indptr)
+        assert_array_equal(got.indices, expected.indices)
+        assert_array_equal(got.data, expected.data)
+    if scipy_routine:
+        first = reader.take(np.arange(30))
+        again = reader.take(np.arange(30)[::-1])
+        assert np.shares_memory(first.data, again.data)
+        assert np.shares_memory(first.indices, again.indices)
 
 
 # --------------------------------------------------------------------------
