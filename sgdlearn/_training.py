@@ -285,19 +285,20 @@ def divergence_error(epoch, lbfgs=False):
     )
 
 
-def check_final(objective, params, state, train, lbfgs=False):
+def check_final(objective, params, state, train):
     """Raise the divergence error if θ at the end of training blows up.
 
     The epoch losses are taken before each step, so a last step that
     overflows would go unseen: evaluate the loss at the final θ on a strided
-    sample of at most 1,000 training rows.
+    sample of at most 1,000 training rows. (L-BFGS needs no such sample:
+    its final loss is J/Σs at the final θ.)
     """
     step = max(1, train.n_samples // 1000)
     X, Y, w = train.rows(slice(0, None, step))
     with np.errstate(all="ignore"):
         loss = objective.mean_loss(objective.predict_raw(params, X), Y, w)
     if _diverged(loss + objective.penalty_per_sample(params), state):
-        raise divergence_error(max(state.n_iter, 1), lbfgs)
+        raise divergence_error(max(state.n_iter, 1))
 
 
 def _validate(objective, params, val, epoch):
@@ -656,5 +657,6 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
             fun(final)
         np.copyto(state.theta, final, casting="unsafe")
         state.loss = float(last["value"])
-        check_final(objective, params, state, train, lbfgs=True)
+        if _diverged(state.loss, state):
+            raise divergence_error(max(state.n_iter, 1), lbfgs=True)
         return success or stopped_by_hook
