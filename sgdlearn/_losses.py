@@ -6,9 +6,11 @@
 everything the estimators need about it, so that nothing else branches on
 a concrete loss (see :class:`Loss`): its link (``out_activation``,
 ``link``, ``inverse_link``), whether it is ``differentiable`` (L-BFGS needs
-a smooth objective), the valid targets (``check_targets``), the constant
-that fits the targets best (``best_constant``, the intercept's start) and
-the default validation score (``score``); the log-losses add ``log_proba``.
+a smooth objective), its curvature when it is diagonal in the raw scores
+(``hessian_diag``, which the Newton solver needs), the valid targets
+(``check_targets``), the constant that fits the targets best
+(``best_constant``, the intercept's start) and the default validation score
+(``score``); the log-losses add ``log_proba``.
 
 A loss with parameters (``quantile``, ``huber_delta``, ``power``) is built
 from the estimator's parameters by ``from_params`` and keeps exactly its
@@ -152,6 +154,10 @@ class Loss:
     differentiable : bool
         Whether the loss is smooth in the raw scores: only then may L-BFGS
         minimise it.
+    has_hessian : bool
+        Whether :meth:`hessian_diag` gives the loss's second derivatives:
+        only for a smooth loss whose Hessian in the raw scores is diagonal
+        (each output its own problem), which the Newton solver needs.
 
     Notes
     -----
@@ -168,6 +174,7 @@ class Loss:
     out_activation = None
     kind = "regression"
     differentiable = True
+    has_hessian = False
     # Half a pseudo-observation (this much target on this much weight) added
     # to the mean that ``best_constant`` takes the link of: 0 for none.
     _prior_total = 0.0
@@ -216,6 +223,17 @@ class Loss:
         if raw.size > BLOCK or grad is raw:
             return _by_blocks(self._block, raw, y, sample_weight, grad, grad_scale)
         return self._block(raw, y, sample_weight, grad, grad_scale)
+
+    def hessian_diag(self, raw, y):
+        """∂²ℓ_i/∂z_ij² of each entry: (n_samples, n_raw_outputs), float64.
+
+        The second derivatives of the per-sample loss whose weighted sum
+        ``value_grad`` returns (so an average over outputs keeps its 1/k),
+        for a loss whose Hessian in the raw scores is diagonal
+        (``has_hessian``); the off-diagonal entries are zero. Computed in
+        float64 whatever the dtype of ``raw``.
+        """
+        raise NotImplementedError(f"loss={self.name!r} has no diagonal Hessian.")
 
     def check_targets(self, y):
         """Raise a ValueError when y lies outside the loss's valid range.
@@ -293,6 +311,12 @@ class SquaredError(Loss):
         np.multiply(weighted, grad_scale / k, out=grad)
         return (0.5 / k) * total
 
+    has_hessian = True
+
+    def hessian_diag(self, raw, y):
+        """1/k: the curvature of ½(y − z)² averaged over k outputs."""
+        return np.full(raw.shape, 1.0 / raw.shape[1])
+
     def inverse_link(self, raw):
         return raw
 
@@ -341,6 +365,14 @@ class Poisson(Loss):
             return total / k
         grad *= _row_weights(sample_weight, grad_scale / k)
         return _weighted_sum(loss, sample_weight) / k
+
+    has_hessian = True
+
+    def hessian_diag(self, raw, y):
+        """ŷ/k = e^z/k."""
+        hessian = np.exp(raw, dtype=np.float64)
+        hessian /= raw.shape[1]
+        return hessian
 
     def inverse_link(self, raw):
         return np.exp(raw)
@@ -409,6 +441,14 @@ class BinaryLogLoss(_LogLoss):
         elif grad_scale != 1.0:
             grad *= grad_scale
         return total
+
+    has_hessian = True
+
+    @staticmethod
+    def hessian_diag(raw, y):
+        """σ(z)·(1 − σ(z)) = σ(z)·σ(−z) of each column (summed, no 1/k)."""
+        raw = raw.astype(np.float64)
+        return expit(raw) * expit(-raw)
 
     def inverse_link(self, raw):
         return expit(raw)
@@ -798,6 +838,24 @@ class _LogLinkDeviance(Loss):
     weighted mean (Gamma, Tweedie)."""
 
     out_activation = "exp"
+    has_hessian = True
+
+    def hessian_diag(self, raw, y):
+        """((2 − p)·ŷ^{2−p} − (1 − p)·y·ŷ^{1−p})/k, p the Tweedie power.
+
+        The derivative of the gradient ŷ^{2−p} − y·ŷ^{1−p}. It is positive
+        for p in [1, 2] (1: ŷ, Poisson; 2: y/ŷ, Gamma) but may be negative
+        for p = 0 or p > 2 where ŷ is far from y: the loss is not convex
+        there, and the Newton solver floors the curvature at 0.
+        """
+        p = self.deviance_power
+        raw = raw.astype(np.float64)
+        hessian = np.exp((2.0 - p) * raw)
+        hessian *= 2.0 - p
+        if p != 1.0:
+            hessian -= (1.0 - p) * np.exp((1.0 - p) * raw) * y
+        hessian /= raw.shape[1]
+        return hessian
 
     def best_constant(self, Y, sample_weight):
         """log of the weighted mean of each column (floored at 1e-12)."""
@@ -819,6 +877,7 @@ class Gamma(_LogLinkDeviance):
     """
 
     name = "gamma"
+    deviance_power = 2.0
 
     def check_targets(self, y):
         if not (np.asarray(y) > 0).all():
@@ -863,6 +922,10 @@ class Tweedie(_LogLinkDeviance):
     @classmethod
     def from_params(cls, params):
         return cls(power=params.get("power", 0.0))
+
+    @property
+    def deviance_power(self):
+        return self.power
 
     def check_targets(self, y):
         power = self.power
