@@ -25,7 +25,7 @@ from ._activations import ACTIVATIONS
 from ._docstrings import fill_doc
 from ._losses import make_loss
 from ._networks import predict_raw
-from ._params import FULL_BATCH_SOLVER, constraints_for, parameter_names
+from ._params import FULL_BATCH_SOLVERS, constraints_for, parameter_names
 from ._solver import SolverSpec
 from ._threads import blas_threads_for
 from ._version import __version__
@@ -33,8 +33,9 @@ from ._version import __version__
 
 def stochastic_solver(estimator):
     """partial_fit exists for the stochastic solvers and 'auto' (which takes
-    Adagrad's steps there); not for 'lbfgs' (as in scikit-learn's MLP)."""
-    if estimator.solver == FULL_BATCH_SOLVER:
+    Adagrad's steps there); not for the full-batch 'lbfgs' (as in
+    scikit-learn's MLP) and 'newton'."""
+    if estimator.solver in FULL_BATCH_SOLVERS:
         raise AttributeError(
             f"partial_fit is only available for stochastic solvers; "
             f"solver={estimator.solver!r} is full-batch."

@@ -23,8 +23,9 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 from ._activations import ACTIVATIONS
 from ._losses import make_loss
 from ._networks import Layout, Network
+from ._newton import train_newton
 from ._objective import Objective
-from ._params import FULL_BATCH_SOLVER
+from ._params import FULL_BATCH_SOLVERS, LBFGS_SOLVER
 from ._threads import blas_threads_for
 from ._training import (
     Dataset,
@@ -124,7 +125,7 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     Y, encoding = targets.encode(y, X.dtype, known=known, classes=classes)
     loss = make_loss(encoding["_loss_"])
     spec.check(loss)
-    solver = spec.resolve(X.shape[0], incremental, loss)
+    solver = spec.resolve(X.shape[0], X.shape[1], incremental, loss)
     class_factor = targets.class_weight_factor(y, encoding, incremental)
     if class_factor is not None:
         sample_weight = class_factor.astype(X.dtype) * (
@@ -176,18 +177,22 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
             solver,
         )
 
-    lbfgs = solver == FULL_BATCH_SOLVER
-    max_subtasks = config.max_epochs + 1 if lbfgs else config.max_epochs
+    full_batch = solver in FULL_BATCH_SOLVERS
+    max_subtasks = config.max_epochs + 1 if full_batch else config.max_epochs
     context = estimator._init_callback_context(max_subtasks=max_subtasks)
     metadata = {"sample_weight": sample_weight}
     context.call_on_fit_task_begin(estimator=estimator, X=X, y=y, metadata=metadata)
     hooks = _EpochCallbacks(estimator, context, X, y, metadata, attributes)
-    rows = objective.full_batch_rows(train.n_samples) if lbfgs else config.batch_size
+    rows = (
+        objective.full_batch_rows(train.n_samples) if full_batch else config.batch_size
+    )
     with blas_threads_for(rows, layout.layer_units):
-        if lbfgs:
+        if solver == LBFGS_SOLVER:
             converged = train_lbfgs(
                 objective, state, train, val, config, model.max_fun, hooks
             )
+        elif full_batch:
+            converged = train_newton(objective, state, train, val, config, hooks)
         else:
             converged = train_epochs(objective, state, train, val, config, hooks)
     hooks.close()
@@ -356,7 +361,7 @@ def continued_state(estimator, spec, old_state, layout, incremental, solver):
         state.rng = new_rng(estimator)
         state.optimizer = spec.make_optimizer(layout.size, dtype, solver)
         state.restart_schedule(spec.make_schedule())
-    elif state.optimizer is None and solver != FULL_BATCH_SOLVER:
+    elif state.optimizer is None and solver not in FULL_BATCH_SOLVERS:
         state.optimizer = spec.make_optimizer(layout.size, dtype, solver)
     # the average goes on (scikit-learn's SGD): made or dropped only when
     # ``average`` was switched on or off between the calls
@@ -377,7 +382,7 @@ def fitted_attributes(
     ``partial_fit``), as in scikit-learn; ``t_`` and the curves go on.
     """
     stopped_on_validation = (
-        estimator.early_stopping and has_validation and solver != FULL_BATCH_SOLVER
+        estimator.early_stopping and has_validation and solver not in FULL_BATCH_SOLVERS
     )
     attributes = dict(encoding)
     attributes.update(model.attributes(layout, state.model_theta()))

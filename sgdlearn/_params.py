@@ -38,9 +38,12 @@ from ._schedules import SCHEDULES
 
 FAMILIES = ("linear", "mlp")
 
-# Solvers that are not first-order optimizers: full-batch L-BFGS (scipy),
-# and the linear models' choice between it and Adagrad.
-FULL_BATCH_SOLVER = "lbfgs"
+# Solvers that are not first-order optimizers: full-batch L-BFGS (scipy)
+# for any smooth objective, full-batch Newton for the linear models
+# (``_newton``), and the linear models' choice among them and Adagrad.
+LBFGS_SOLVER = "lbfgs"
+NEWTON_SOLVER = "newton"
+FULL_BATCH_SOLVERS = (LBFGS_SOLVER, NEWTON_SOLVER)
 AUTO_SOLVER = "auto"
 
 
@@ -90,22 +93,26 @@ class Param:
         )
 
 
-def _solver_options(with_auto):
-    first_order = tuple(OPTIMIZERS)
-    return ((AUTO_SOLVER,) if with_auto else ()) + first_order + (FULL_BATCH_SOLVER,)
+def _solver_options(family):
+    """The solvers of a family: the linear models add 'auto' and 'newton'."""
+    if family == "linear":
+        return (AUTO_SOLVER, *OPTIMIZERS, *FULL_BATCH_SOLVERS)
+    return (*OPTIMIZERS, LBFGS_SOLVER)
 
 
 _SOLVER_DOC = """\
 solver : {options}, default={default}
     The optimizer. 'lbfgs' is full-batch L-BFGS (scipy) for a smooth
-    objective (the L2 penalty, no dropout); the others step on
+    objective (the L2 penalty, no dropout); the first-order ones step on
     mini-batches."""
 
 _STOPPING_TOL_DOC = """\
 tol : float, default={default}
     Training stops when the loss (or the validation score, with early
     stopping) has not improved by at least tol for ``n_iter_no_change``
-    epochs in a row. For 'lbfgs', the gradient tolerance."""
+    epochs in a row. For the full-batch solvers ('lbfgs', and 'newton' for
+    the linear models), the gradient tolerance: they stop once no entry of
+    the gradient of J/Σs exceeds tol."""
 
 PARAMS = (
     Param(
@@ -184,14 +191,19 @@ activation : {options}, default={default}
     Param(
         "solver",
         {"linear": AUTO_SOLVER, "mlp": "adam"},
-        options={"linear": _solver_options(True), "mlp": _solver_options(False)},
+        options={family: _solver_options(family) for family in FAMILIES},
         doc={
             "linear": _SOLVER_DOC
-            + """ 'auto' is
-    'lbfgs' for a ``fit`` on up to 100,000 rows with a smooth objective
-    (no L1 part, dropout, averaging or early stopping), which reaches the
-    optimum itself, and 'adagrad' otherwise and in ``partial_fit``; the
-    solver used is ``solver_``.""",
+            + """ 'newton' is full-batch Newton's method
+    (a Cholesky solve of the Hessian per output, with a line search), for
+    the losses whose curvature is known ('squared_error', 'poisson',
+    'gamma', 'tweedie', the log-loss of ``SGDLogisticClassifier``): a few
+    iterations of cost n_samples·n_features² each. 'auto' is 'newton' for a
+    ``fit`` on up to 100,000 rows and few features (see the user guide's
+    optimizer page) with an objective it suits, else 'lbfgs' for such a fit
+    with a smooth objective (no L1 part, dropout, averaging or early
+    stopping), both of which reach the optimum themselves, and 'adagrad'
+    otherwise and in ``partial_fit``; the solver used is ``solver_``.""",
             "mlp": _SOLVER_DOC,
         },
     ),
@@ -266,7 +278,7 @@ warmup_fraction : float in [0, 1), default={default}
         (Interval(Integral, 1, None, closed="left"),),
         """\
 max_iter : int, default={default}
-    Epochs (iterations for 'lbfgs').""",
+    Epochs (iterations for the full-batch solvers).""",
     ),
     Param(
         "shuffle",
@@ -424,7 +436,7 @@ dropout : float in [0, 1), default={default}
         """\
 max_grad_norm : float or None, default={default}
     Clip each step's gradient to this Euclidean norm before the optimizer
-    sees it (first-order solvers; 'lbfgs' ignores it). It changes the path
+    sees it (first-order solvers; the full-batch ones ignore it). It changes the path
     of training, not the objective's minimum (the optimizers guide says how
     mini-batches interact with it).""",
     ),
@@ -447,8 +459,8 @@ average : bool or int, default={default}
     training samples have been seen. The fitted parameters (and the
     validation scores) are the average, which lets a constant step reach
     the optimum instead of hovering around it; ``partial_fit`` and
-    ``warm_start`` continue it. For the first-order solvers ('lbfgs' raises
-    a ValueError). On sparse data it moves every weight at every step, so
+    ``warm_start`` continue it. For the first-order solvers ('lbfgs' and
+    'newton' raise a ValueError). On sparse data it moves every weight at every step, so
     the lazy sparse steps of 'sgd' and 'adagrad' are not used.""",
     ),
     Param(

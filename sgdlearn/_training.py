@@ -1,5 +1,7 @@
 """The one training loop: batches, epochs, monitoring, early stopping, L-BFGS.
 
+(Newton's method, in ``_newton``, shares its framing: :class:`FullBatchRun`.)
+
 Nothing here knows about estimators or scikit-learn: the estimator glue in
 ``_base`` hands in an objective, a :class:`TrainingState` to advance, the
 training and validation data, a :class:`LoopConfig`, and a hook called after
@@ -562,12 +564,78 @@ def train_epochs(objective, state, train, val, config, hooks):
                 if stopped:
                     break
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
+            warn_interrupted()
             stopped = True
         if config.stop_on_validation and state.best_theta is not None:
             state.restore(state.best_theta)
         check_final(objective, params, state, train)
     return stopped
+
+
+class FullBatchRun:
+    """What the full-batch solvers share: L-BFGS here, Newton in ``_newton``.
+
+    It holds the buffers of a whole-data evaluation of J/Σs and its
+    gradient at ``state.theta`` (:meth:`evaluate`), and frames the
+    iterations like epochs: :meth:`begin` opens the first one,
+    :meth:`end_iteration` records an iteration's loss (one loss-curve
+    entry, the validation figures) and opens the next (the last one
+    opened never runs), and :meth:`finish` sets the final loss and raises
+    the divergence error. Early stopping, the schedule and
+    ``max_grad_norm`` do not apply: the solver stops on the gradient.
+    """
+
+    def __init__(self, objective, state, train, val, config, hooks):
+        layout = objective.network.layout
+        self.objective, self.state, self.train, self.val = objective, state, train, val
+        self.hooks = hooks
+        self.params = Params(state.theta, layout)
+        self.grads = Params(np.zeros_like(state.theta), layout)
+        self.ws = objective.network.workspace(
+            objective.full_batch_rows(train.n_samples),
+            state.theta.dtype,
+            share_output=True,
+        )
+        self.config = LoopConfig(1, False, 1, config.tol, 0, False, config.verbose)
+
+    def evaluate(self):
+        """J/Σs at ``state.theta``, its gradient written into ``grads``."""
+        train = self.train
+        return self.objective.value_grad(
+            self.params, self.grads, train.X, train.Y, train.sample_weight, self.ws
+        )
+
+    def begin(self):
+        self.hooks.epoch_begin(self.state)
+
+    def end_iteration(self, loss):
+        """Record an iteration ending at ``state.theta`` with J/Σs ``loss``;
+        True when a hook asks to stop."""
+        state = self.state
+        record_epoch(
+            state,
+            self.objective,
+            self.params,
+            loss,
+            self.val,
+            self.config,
+            self.train.n_samples,
+        )
+        stop = self.hooks.epoch_end(state)
+        self.hooks.epoch_begin(state)
+        return bool(stop)
+
+    def finish(self, loss):
+        """Set the final J/Σs; raise the divergence error when it blew up."""
+        state = self.state
+        state.loss = float(loss)
+        if _diverged(state.loss, state):
+            raise divergence_error(max(state.n_iter, 1), lbfgs=True)
+
+
+def warn_interrupted():
+    """The warning of a fit stopped by KeyboardInterrupt (at the estimator's fit)."""
+    warnings.warn("Training interrupted by user.", UserWarning, stacklevel=4)
 
 
 def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
@@ -576,34 +644,22 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
     Early stopping does not apply (as in scikit-learn's MLP); validation
     curves are recorded when validation data is given. The schedule and
     ``max_grad_norm`` do not apply either (the line search sets the step).
-    Each iteration is framed by the hooks like an epoch; the last one begun
-    never runs.
+    Each iteration is framed by the hooks like an epoch (:class:`FullBatchRun`).
     Returns True when scipy reports convergence or a hook stopped it.
     """
-    layout = objective.network.layout
-    params = Params(state.theta, layout)
-    grads = Params(np.zeros_like(state.theta), layout)
-    ws = objective.network.workspace(
-        objective.full_batch_rows(train.n_samples),
-        state.theta.dtype,
-        share_output=True,
-    )
-    no_stop = LoopConfig(1, False, 1, config.tol, 0, False, config.verbose)
-
+    run = FullBatchRun(objective, state, train, val, config, hooks)
     overflowed = False
     last = {}  # the point evaluated last, and J/Σs there
 
     def fun(x):
         nonlocal overflowed
         np.copyto(state.theta, x, casting="unsafe")
-        value = objective.value_grad(
-            params, grads, train.X, train.Y, train.sample_weight, ws
-        )
+        value = run.evaluate()
         overflowed = overflowed or not np.isfinite(value)
         if state.initial_loss is None:  # scipy evaluates the start first
             state.initial_loss = value
         last.update(x=x.copy(), value=value)
-        return value, grads.theta.astype(np.float64)
+        return value, run.grads.theta.astype(np.float64)
 
     stopped_by_hook = False
     last_iterate = state.theta.astype(np.float64)
@@ -612,23 +668,12 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
         nonlocal stopped_by_hook
         last_iterate[...] = intermediate_result.x
         np.copyto(state.theta, intermediate_result.x, casting="unsafe")
-        record_epoch(
-            state,
-            objective,
-            params,
-            float(intermediate_result.fun),
-            val,
-            no_stop,
-            train.n_samples,
-        )
-        stop = hooks.epoch_end(state)
-        hooks.epoch_begin(state)
-        if stop:
+        if run.end_iteration(float(intermediate_result.fun)):
             stopped_by_hook = True
             raise StopIteration
 
     with np.errstate(all="ignore"):
-        hooks.epoch_begin(state)
+        run.begin()
         state.initial_loss = None
         try:
             result = minimize(
@@ -649,14 +694,12 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
             if overflowed and not success:  # the line search ran into overflow
                 raise divergence_error(state.n_iter + 1, lbfgs=True)
         except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", UserWarning, stacklevel=3)
+            warn_interrupted()
             final, success = last_iterate, True
         # the loss of the θ returned: scipy's last evaluation, unless that
         # was a line-search trial it did not accept
         if "x" not in last or not np.array_equal(final, last["x"]):
             fun(final)
         np.copyto(state.theta, final, casting="unsafe")
-        state.loss = float(last["value"])
-        if _diverged(state.loss, state):
-            raise divergence_error(max(state.n_iter, 1), lbfgs=True)
+        run.finish(last["value"])
         return success or stopped_by_hook

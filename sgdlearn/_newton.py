@@ -1,0 +1,202 @@
+"""Newton's method for the linear models: ``solver='newton'``.
+
+It minimises the same J/Σs as every solver (``_objective``), for a loss
+whose Hessian in the raw scores is diagonal (``Loss.has_hessian``): each
+output column j of z = x·W + b is then its own problem, with the Hessian
+of J/Σs in (W[:, j], b_j)
+
+    H_j = (1/Σs)·[X 1]ᵀ diag(s_i·ℓ''(z_ij)) [X 1] + (l2/Σs)·diag(1, …, 1, 0),
+
+the intercept unpenalised (and left out with ``fit_intercept=False``,
+which keeps it fixed). Each iteration solves H_j δ_j = −g_j for every
+output (Cholesky), then backtracks along δ until J/Σs decreases enough
+(Armijo), and stops once the gradient's largest entry is at most ``tol``:
+scipy's criterion for L-BFGS (``gtol``), so the two solvers stop at the
+same distance from the optimum. The Hessian is accumulated in float64
+whatever the dtype of X; sparse X is multiplied as CSR.
+
+A loss that is not convex everywhere (Tweedie with power 0 or > 2) can
+have a negative ℓ'' far from the fit: it is floored at 0, so H_j stays
+positive semi-definite and δ a descent direction. A singular H_j (no
+penalty and collinear features, or a separable class whose ℓ'' vanishes)
+fails the Cholesky factorisation; δ is then the least-squares solution of
+minimum norm (``scipy.linalg.lstsq``), still a descent direction unless
+the gradient has no component H_j can see, when the line search finds no
+decrease and the fit stops without converging.
+"""
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+from ._training import FullBatchRun, warn_interrupted
+
+# Armijo's sufficient decrease: a step t·δ must lower J/Σs by at least
+# this fraction of what the slope g·δ promises.
+ARMIJO = 1e-4
+
+# Halvings of the step before the line search gives up.
+MAX_HALVINGS = 40
+
+
+class NewtonSystem:
+    """The Newton step of a linear model's objective on its training data.
+
+    Parameters
+    ----------
+    objective : _objective.Objective
+        Of a network with one layer and a loss with ``has_hessian``.
+    train : _training.Dataset
+    """
+
+    def __init__(self, objective, train):
+        if objective.network.layout.n_layers != 1:
+            raise ValueError(
+                "solver='newton' is for the linear models; use 'lbfgs' or a "
+                "first-order solver."
+            )
+        self.objective = objective
+        self.train = train
+        self.X = train.X.astype(np.float64, copy=False)
+        # s_i/Σs, the weight of each row in J/Σs
+        weight = (
+            np.ones(train.n_samples)
+            if train.sample_weight is None
+            else train.sample_weight.astype(np.float64)
+        )
+        self.row_weight = weight / objective.weight_total
+        self.ridge = objective.penalty.l2 / objective.weight_total
+        self.with_intercept = objective.fit_intercept
+
+    def direction(self, params, grads):
+        """δ = −H⁻¹g per output, as a flat vector like θ (float64)."""
+        objective, layout = self.objective, self.objective.network.layout
+        raw = objective.predict_raw(params, self.train.X)
+        curvature = objective.loss.hessian_diag(raw, self.train.Y)
+        np.maximum(curvature, 0.0, out=curvature)
+        curvature *= self.row_weight[:, None]
+        step = np.zeros(grads.theta.shape, dtype=np.float64)
+        step_coef, step_intercept = layout.coefs(step)[0], layout.intercepts(step)[0]
+        coef_grad, intercept_grad = grads.coefs[0], grads.intercepts[0]
+        factor, previous = None, None
+        for j in range(curvature.shape[1]):
+            weights = curvature[:, j]
+            if previous is None or not np.array_equal(weights, previous):
+                factor = self._factor(weights)
+                previous = weights
+            rhs = coef_grad[:, j].astype(np.float64)
+            if self.with_intercept:
+                rhs = np.append(rhs, intercept_grad[j])
+            delta = -_solve(factor, rhs)
+            step_coef[:, j] = delta[: len(step_coef)]
+            if self.with_intercept:
+                step_intercept[j] = delta[-1]
+        return step
+
+    def _factor(self, weights):
+        """The Cholesky factor of H for rows weighted by ``weights`` (or H
+        itself, when it is not positive definite)."""
+        hessian = self._hessian(weights)
+        try:
+            return scipy.linalg.cho_factor(hessian, check_finite=False), None
+        except scipy.linalg.LinAlgError:
+            return None, hessian
+
+    def _hessian(self, weights):
+        """[X 1]ᵀ diag(weights) [X 1] + ridge on the coefficient block."""
+        X = self.X
+        p = X.shape[1]
+        size = p + 1 if self.with_intercept else p
+        hessian = np.empty((size, size))
+        if sp.issparse(X):
+            weighted = sp.diags(weights) @ X
+            hessian[:p, :p] = (X.T @ weighted).toarray()
+            column = np.asarray(weighted.sum(axis=0)).ravel()
+        else:
+            weighted = X * weights[:, None]
+            hessian[:p, :p] = X.T @ weighted
+            column = weighted.sum(axis=0)
+        hessian[np.arange(p), np.arange(p)] += self.ridge
+        if self.with_intercept:
+            hessian[:p, p] = hessian[p, :p] = column
+            hessian[p, p] = weights.sum()
+        return hessian
+
+
+def _solve(factor, rhs):
+    """H⁻¹·rhs from :meth:`NewtonSystem._factor`'s (Cholesky, H) pair: the
+    least-squares solution of minimum norm when H has no Cholesky factor."""
+    cholesky, hessian = factor
+    if cholesky is not None:
+        return scipy.linalg.cho_solve(cholesky, rhs, check_finite=False)
+    return scipy.linalg.lstsq(hessian, rhs, check_finite=False)[0]
+
+
+def line_search(run, start, direction, loss):
+    """Backtrack from a full step until J/Σs falls by Armijo's condition.
+
+    ``start`` is θ where J/Σs is ``loss`` and the gradient ``run.grads``;
+    the state's θ moves along ``direction``. Returns the new J/Σs (with
+    θ and the gradient there), or None with θ back at ``start`` when no
+    step of the halvings decreases J/Σs enough (or the slope is not
+    negative).
+    """
+    theta = run.state.theta
+    slope = float(np.dot(run.grads.theta.astype(np.float64), direction))
+    if not slope < 0.0:
+        return None
+    t = 1.0
+    for _ in range(MAX_HALVINGS):
+        np.copyto(theta, start + t * direction, casting="unsafe")
+        value = run.evaluate()
+        if value <= loss + ARMIJO * t * slope:
+            return value
+        t *= 0.5
+    np.copyto(theta, start, casting="unsafe")
+    run.evaluate()
+    return None
+
+
+def _small_gradient(grads, tol):
+    return float(np.max(np.abs(grads.theta), initial=0.0)) <= tol
+
+
+def train_newton(objective, state, train, val, config, hooks):
+    """Full-batch Newton on J/Σs; one loss-curve entry per iteration.
+
+    The contract of :func:`~sgdlearn._training.train_lbfgs`: it advances
+    ``state`` by up to ``config.max_epochs`` iterations framed by the
+    hooks, early stopping does not apply, and it returns True when the
+    gradient's largest entry fell to ``config.tol`` or a hook stopped it
+    (False: the iterations ran out, or the line search found no decrease).
+    A KeyboardInterrupt keeps the last iterate with a warning.
+    """
+    run = FullBatchRun(objective, state, train, val, config, hooks)
+    system = NewtonSystem(objective, train)
+    with np.errstate(all="ignore"):
+        run.begin()
+        loss = state.initial_loss = run.evaluate()
+        accepted = state.theta.astype(np.float64)
+        converged = False
+        try:
+            for _ in range(config.max_epochs):
+                if _small_gradient(run.grads, config.tol):
+                    converged = True
+                    break
+                direction = system.direction(run.params, run.grads)
+                value = line_search(run, accepted, direction, loss)
+                if value is None:
+                    break
+                loss = value
+                accepted[...] = state.theta
+                if run.end_iteration(loss):
+                    converged = True
+                    break
+            else:
+                converged = _small_gradient(run.grads, config.tol)
+        except KeyboardInterrupt:
+            warn_interrupted()
+            np.copyto(state.theta, accepted, casting="unsafe")
+            converged = True
+        run.finish(loss)
+    return converged
