@@ -57,7 +57,9 @@ class NewtonSystem:
             )
         self.objective = objective
         self.train = train
-        self.X = train.X.astype(np.float64, copy=False)
+        self.with_intercept = objective.fit_intercept
+        # [X 1] in float64 (X alone without the intercept), made once
+        self.design = _design(train.X, self.with_intercept)
         # s_i/Σs, the weight of each row in J/Σs
         weight = (
             np.ones(train.n_samples)
@@ -66,7 +68,6 @@ class NewtonSystem:
         )
         self.row_weight = weight / objective.weight_total
         self.ridge = objective.penalty.l2 / objective.weight_total
-        self.with_intercept = objective.fit_intercept
 
     def direction(self, params, grads):
         """δ = −H⁻¹g per output, as a flat vector like θ (float64)."""
@@ -78,58 +79,68 @@ class NewtonSystem:
         step = np.zeros(grads.theta.shape, dtype=np.float64)
         step_coef, step_intercept = layout.coefs(step)[0], layout.intercepts(step)[0]
         coef_grad, intercept_grad = grads.coefs[0], grads.intercepts[0]
-        factor, previous = None, None
+        p = len(step_coef)
+        solver, previous = None, None
         for j in range(curvature.shape[1]):
             weights = curvature[:, j]
             if previous is None or not np.array_equal(weights, previous):
-                factor = self._factor(weights)
+                solver = _Solver(self.hessian(weights))
                 previous = weights
             rhs = coef_grad[:, j].astype(np.float64)
             if self.with_intercept:
                 rhs = np.append(rhs, intercept_grad[j])
-            delta = -_solve(factor, rhs)
-            step_coef[:, j] = delta[: len(step_coef)]
+            delta = solver.solve(rhs)
+            step_coef[:, j] = -delta[:p]
             if self.with_intercept:
-                step_intercept[j] = delta[-1]
+                step_intercept[j] = -delta[p]
         return step
 
-    def _factor(self, weights):
-        """The Cholesky factor of H for rows weighted by ``weights`` (or H
-        itself, when it is not positive definite)."""
-        hessian = self._hessian(weights)
-        try:
-            return scipy.linalg.cho_factor(hessian, check_finite=False), None
-        except scipy.linalg.LinAlgError:
-            return None, hessian
+    def hessian(self, weights):
+        """Aᵀ diag(weights) A + ridge on the coefficient block, A the design.
 
-    def _hessian(self, weights):
-        """[X 1]ᵀ diag(weights) [X 1] + ridge on the coefficient block."""
-        X = self.X
-        p = X.shape[1]
-        size = p + 1 if self.with_intercept else p
-        hessian = np.empty((size, size))
-        if sp.issparse(X):
-            weighted = sp.diags(weights) @ X
-            hessian[:p, :p] = (X.T @ weighted).toarray()
-            column = np.asarray(weighted.sum(axis=0)).ravel()
+        Dense A is scaled by √weights (ℓ'' ≥ 0), so that the Hessian is
+        the Gram matrix of one array, which NumPy computes with BLAS's
+        symmetric rank-k update (half the work of a product).
+        """
+        A = self.design
+        if sp.issparse(A):
+            hessian = (A.T @ (sp.diags(weights) @ A)).toarray()
         else:
-            weighted = X * weights[:, None]
-            hessian[:p, :p] = X.T @ weighted
-            column = weighted.sum(axis=0)
-        hessian[np.arange(p), np.arange(p)] += self.ridge
-        if self.with_intercept:
-            hessian[:p, p] = hessian[p, :p] = column
-            hessian[p, p] = weights.sum()
+            scaled = A * np.sqrt(weights)[:, None]
+            hessian = scaled.T @ scaled
+        hessian[np.diag_indices(self.train.X.shape[1])] += self.ridge
         return hessian
 
 
-def _solve(factor, rhs):
-    """H⁻¹·rhs from :meth:`NewtonSystem._factor`'s (Cholesky, H) pair: the
-    least-squares solution of minimum norm when H has no Cholesky factor."""
-    cholesky, hessian = factor
-    if cholesky is not None:
-        return scipy.linalg.cho_solve(cholesky, rhs, check_finite=False)
-    return scipy.linalg.lstsq(hessian, rhs, check_finite=False)[0]
+def _design(X, with_intercept):
+    """[X 1] (or X) in float64: CSR for sparse X, else a C-ordered array."""
+    if sp.issparse(X):
+        X = X.astype(np.float64)
+        if with_intercept:
+            X = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")
+        return X
+    design = np.empty((X.shape[0], X.shape[1] + with_intercept))
+    design[:, : X.shape[1]] = X
+    if with_intercept:
+        design[:, -1] = 1.0
+    return design
+
+
+class _Solver:
+    """Solves H·x = b for a positive semi-definite H: by its Cholesky factor
+    (LAPACK's potrf/potrs, without scipy's checks: H is small and finite
+    by construction), or, when H is singular, by least squares of minimum
+    norm."""
+
+    def __init__(self, hessian):
+        self.hessian = hessian
+        self.factor, info = scipy.linalg.lapack.dpotrf(hessian)
+        self.positive_definite = info == 0
+
+    def solve(self, rhs):
+        if self.positive_definite:
+            return scipy.linalg.lapack.dpotrs(self.factor, rhs)[0]
+        return scipy.linalg.lstsq(self.hessian, rhs, check_finite=False)[0]
 
 
 def line_search(run, start, direction, loss):
