@@ -22,12 +22,15 @@ AUTO_LBFGS_MAX_SAMPLES = 100_000
 # solver='auto' uses Newton instead of L-BFGS when, besides, each output's
 # Newton system has at most this many unknowns (n_features + 1). A Newton
 # iteration costs about n·(p + 1)² (the Hessian) against L-BFGS's n·p (a
-# gradient) and the overhead of scipy's iteration, but Newton needs 1
-# (squared error) to about 10 iterations where L-BFGS needs tens to
-# hundreds: Newton is the faster as long as p stays below a few times the
-# ratio of the iteration counts. The constant is where the two fits of a
-# standardised logistic regression, timed on 10,000 rows for a range of
-# feature counts, take about equally long, rounded down.
+# gradient) plus the overhead of scipy's iteration, but Newton needs 1
+# (squared error) to about 10 iterations (log-losses) where L-BFGS needs
+# tens to hundreds, the more the more correlated the features: Newton is
+# the faster while p stays below about the ratio of the iteration counts.
+# The constant comes from timing both on standardised synthetic data of
+# 10,000 rows for feature counts from 16 to 128: a squared-error fit by
+# Newton was the faster throughout; a logistic one up to about this count
+# with correlated features, and up to about half of it with independent
+# ones (where L-BFGS needs few iterations).
 AUTO_NEWTON_MAX_FEATURES = 64
 
 # What solver='auto' takes when no full-batch solver suits the fit.

@@ -2,7 +2,8 @@
 ``LogisticRegression()``, reached.
 
 ``alpha=1.0`` is ``Ridge()``'s alpha and ``LogisticRegression()``'s C = 1 on
-sgdlearn's sum scale; ``solver="auto"`` takes L-BFGS on small data and
+sgdlearn's sum scale; ``solver="auto"`` takes Newton (few features) or
+L-BFGS on small data and
 Adagrad (``learning_rate_init=0.03``, ``batch_size="auto"``) on large data
 and in ``partial_fit``.
 """
@@ -78,7 +79,7 @@ def test_default_regressor_is_ridge():
     X = StandardScaler().fit_transform(X)
     ours = SGDLinearRegressor().fit(X, y)
     ridge = Ridge().fit(X, y)
-    assert ours.solver_ == "lbfgs"
+    assert ours.solver_ == "newton"
     assert_allclose(ours.coef_, ridge.coef_, rtol=1e-4, atol=1e-3)
     assert_allclose(ours.intercept_, ridge.intercept_, rtol=1e-6)
 
@@ -163,10 +164,16 @@ def test_one_pass_over_a_stream_learns_as_much_as_scikit_learn_sgd(chunk, seed):
         assert ours.score(X_test, y_test) >= theirs.score(X_test, y_test) - 0.05
 
 
-def test_auto_solver_is_lbfgs_where_the_objective_suits_it():
+def test_auto_solver_is_newton_or_lbfgs_where_the_objective_suits_it(monkeypatch):
     X, y = load_diabetes(return_X_y=True)
     X = StandardScaler().fit_transform(X)
-    assert SGDLinearRegressor().fit(X, y).solver_ == "lbfgs"
+    assert SGDLinearRegressor().fit(X, y).solver_ == "newton"
+    # a smooth loss without a diagonal Hessian, and too many features: L-BFGS
+    assert SGDLinearRegressor(loss="huber").fit(X, y).solver_ == "lbfgs"
+    assert SoftmaxClassifier().fit(X, y > 140).solver_ == "lbfgs"
+    with monkeypatch.context() as patch:
+        patch.setattr(solver_module, "AUTO_NEWTON_MAX_FEATURES", X.shape[1])
+        assert SGDLinearRegressor().fit(X, y).solver_ == "lbfgs"
     adagrad = {
         "penalty": dict(penalty="l1"),
         "dropout": dict(dropout=0.1),
@@ -180,7 +187,7 @@ def test_auto_solver_is_lbfgs_where_the_objective_suits_it():
         assert SGDLinearRegressor().partial_fit(X, y).solver_ == "adagrad"
     # elastic net without its L1 part is smooth
     smooth = SGDLinearRegressor(penalty="elasticnet", l1_ratio=0.0).fit(X, y)
-    assert smooth.solver_ == "lbfgs"
+    assert smooth.solver_ == "newton"
 
 
 def test_auto_solver_is_adagrad_on_large_data(monkeypatch):
