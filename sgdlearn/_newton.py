@@ -38,6 +38,10 @@ ARMIJO = 1e-4
 # Halvings of the step before the line search gives up.
 MAX_HALVINGS = 40
 
+# The Hessian is summed over row blocks of about this many entries of
+# [X 1] (512 kB in float64), so that its float64 copies stay small.
+HESSIAN_BLOCK = 2**16
+
 
 class NewtonSystem:
     """The Newton step of a linear model's objective on its training data.
@@ -58,8 +62,6 @@ class NewtonSystem:
         self.objective = objective
         self.train = train
         self.with_intercept = objective.fit_intercept
-        # [X 1] in float64 (X alone without the intercept), made once
-        self.design = _design(train.X, self.with_intercept)
         # s_i/Σs, the weight of each row in J/Σs
         weight = (
             np.ones(train.n_samples)
@@ -71,21 +73,15 @@ class NewtonSystem:
 
     def direction(self, params, grads):
         """δ = −H⁻¹g per output, as a flat vector like θ (float64)."""
-        objective, layout = self.objective, self.objective.network.layout
-        raw = objective.predict_raw(params, self.train.X)
-        curvature = objective.loss.hessian_diag(raw, self.train.Y)
-        np.maximum(curvature, 0.0, out=curvature)
-        curvature *= self.row_weight[:, None]
+        layout = self.objective.network.layout
         step = np.zeros(grads.theta.shape, dtype=np.float64)
         step_coef, step_intercept = layout.coefs(step)[0], layout.intercepts(step)[0]
         coef_grad, intercept_grad = grads.coefs[0], grads.intercepts[0]
         p = len(step_coef)
         solver, previous = None, None
-        for j in range(curvature.shape[1]):
-            weights = curvature[:, j]
-            if previous is None or not np.array_equal(weights, previous):
-                solver = _Solver(self.hessian(weights))
-                previous = weights
+        for j, hessian in enumerate(self.hessians(params)):
+            if previous is None or not np.array_equal(hessian, previous):
+                solver, previous = _Solver(hessian), hessian
             rhs = coef_grad[:, j].astype(np.float64)
             if self.with_intercept:
                 rhs = np.append(rhs, intercept_grad[j])
@@ -95,35 +91,59 @@ class NewtonSystem:
                 step_intercept[j] = -delta[p]
         return step
 
-    def hessian(self, weights):
-        """Aᵀ diag(weights) A + ridge on the coefficient block, A the design.
+    def hessians(self, params):
+        """The Hessian of J/Σs in (W[:, j], b_j) of each output j at θ:
+        an array of shape (n_outputs, m, m), m = n_features (+ 1).
 
-        Dense A is scaled by √weights (ℓ'' ≥ 0), so that the Hessian is
-        the Gram matrix of one array, which NumPy computes with BLAS's
+        Summed over row blocks of about :data:`HESSIAN_BLOCK` entries of
+        [X 1], each converted to float64 on its own, so that no copy of X
+        is made. Outputs whose rows are weighted alike (squared error)
+        share one product per block.
+        """
+        objective, X, Y = self.objective, self.train.X, self.train.Y
+        n, p = X.shape
+        m = p + self.with_intercept
+        hessians = np.zeros((objective.network.layout.layer_units[-1], m, m))
+        rows = max(1, HESSIAN_BLOCK // m)
+        for start in range(0, n, rows):
+            part = slice(start, min(start + rows, n))
+            raw = objective.predict_raw(params, X[part])
+            curvature = objective.loss.hessian_diag(raw, Y[part])
+            np.maximum(curvature, 0.0, out=curvature)
+            curvature *= self.row_weight[part, None]
+            if (curvature == curvature[:, :1]).all():
+                hessians += self._gram(X[part], curvature[:, 0])
+            else:
+                for j, hessian in enumerate(hessians):
+                    hessian += self._gram(X[part], curvature[:, j])
+        diagonal = np.arange(p)
+        hessians[:, diagonal, diagonal] += self.ridge
+        return hessians
+
+    def _gram(self, X, weights):
+        """Aᵀ diag(weights) A of the rows X, A = [X 1] (X alone without the
+        intercept), in float64.
+
+        Dense A is scaled by √weights (ℓ'' ≥ 0), so that the product is the
+        Gram matrix of one array, which NumPy computes with BLAS's
         symmetric rank-k update (half the work of a product).
         """
-        A = self.design
-        if sp.issparse(A):
-            hessian = (A.T @ (sp.diags(weights) @ A)).toarray()
-        else:
-            scaled = A * np.sqrt(weights)[:, None]
-            hessian = scaled.T @ scaled
-        hessian[np.diag_indices(self.train.X.shape[1])] += self.ridge
-        return hessian
-
-
-def _design(X, with_intercept):
-    """[X 1] (or X) in float64: CSR for sparse X, else a C-ordered array."""
-    if sp.issparse(X):
-        X = X.astype(np.float64)
-        if with_intercept:
-            X = sp.hstack([X, np.ones((X.shape[0], 1))], format="csr")
-        return X
-    design = np.empty((X.shape[0], X.shape[1] + with_intercept))
-    design[:, : X.shape[1]] = X
-    if with_intercept:
-        design[:, -1] = 1.0
-    return design
+        p = X.shape[1]
+        m = p + self.with_intercept
+        if sp.issparse(X):
+            gram = np.empty((m, m))
+            weighted = sp.diags(weights) @ X
+            gram[:p, :p] = (X.T @ weighted).toarray()
+            if self.with_intercept:
+                gram[:p, p] = gram[p, :p] = np.asarray(weighted.sum(axis=0)).ravel()
+                gram[p, p] = weights.sum()
+            return gram
+        scaled = np.empty((X.shape[0], m))
+        scaled[:, :p] = X
+        if self.with_intercept:
+            scaled[:, p] = 1.0
+        scaled *= np.sqrt(weights)[:, None]
+        return scaled.T @ scaled
 
 
 class _Solver:

@@ -42,7 +42,9 @@ def test_every_parameter_is_constrained_and_documented(Estimator):
 @pytest.mark.parametrize("Estimator", ALL)
 def test_option_sets_come_from_the_registries(Estimator):
     solvers = _str_options(Estimator, "solver")
-    assert solvers - {"auto", "lbfgs"} == set(OPTIMIZERS)
+    linear = Estimator._family == "linear"
+    assert solvers - {"auto", "lbfgs", "newton"} == set(OPTIMIZERS)
+    assert ("newton" in solvers) == linear == ("auto" in solvers)
     assert _str_options(Estimator, "learning_rate") == set(SCHEDULES)
     assert "cosine" in SCHEDULES
     if "activation" in parameter_names(Estimator):

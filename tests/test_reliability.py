@@ -598,7 +598,7 @@ BAD_INPUTS = [
     ),
     (
         "invalid_solver",
-        lambda E: make(E, solver="newton").fit(X0, _y(E)),
+        lambda E: make(E, solver="newton-cg").fit(X0, _y(E)),
         ALL,
         (InvalidParameterError,),
         "solver",
@@ -894,7 +894,7 @@ def test_a_hold_out_without_weight_raises_a_clear_error(Estimator):
 def test_invalid_parameter_error_is_a_value_error(Estimator):
     assert issubclass(InvalidParameterError, ValueError)
     with pytest.raises(ValueError, match="solver"):
-        make(Estimator, solver="newton").fit(X0, _y(Estimator))
+        make(Estimator, solver="newton-cg").fit(X0, _y(Estimator))
 
 
 @pytest.mark.parametrize("Estimator", CLASSIFIERS)

@@ -1,0 +1,351 @@
+"""solver='newton': the same optimum as L-BFGS and scikit-learn, in few iterations.
+
+Newton's method (``sgdlearn._newton``) needs each loss's curvature
+(``Loss.hessian_diag``), checked here by finite differences of the
+gradient; its fits are compared with L-BFGS's at a tight tolerance and with
+scikit-learn's closed-form or Newton-type solvers (``Ridge(alpha)``,
+``LogisticRegression(C=1/alpha)``, the GLMs with alpha divided by Σs as
+their objectives are means), on dense and sparse data, with sample and
+class weights, without an intercept and with several outputs.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import (
+    GammaRegressor,
+    LogisticRegression,
+    PoissonRegressor,
+    Ridge,
+    TweedieRegressor,
+)
+from sklearn.preprocessing import StandardScaler
+
+from sgdlearn import (
+    MLPClassifier,
+    MLPRegressor,
+    SGDLinearRegressor,
+    SGDLogisticClassifier,
+    SoftmaxClassifier,
+)
+from sgdlearn._losses import LOSSES
+
+TIGHT = {"tol": 1e-10, "max_iter": 2000}
+
+# the losses with a diagonal Hessian, and settings that cover their branches
+CURVED = [
+    ("squared_error", {}),
+    ("poisson", {}),
+    ("bernoulli_log_loss", {}),
+    ("gamma", {}),
+    ("tweedie", {"power": 0.0}),
+    ("tweedie", {"power": 1.0}),
+    ("tweedie", {"power": 1.5}),
+    ("tweedie", {"power": 2.0}),
+    ("tweedie", {"power": 3.0}),
+]
+
+
+def test_the_losses_with_a_hessian_are_the_smooth_uncoupled_ones():
+    with_hessian = {name for name, cls in LOSSES.items() if cls.has_hessian}
+    assert with_hessian == {
+        "squared_error",
+        "poisson",
+        "bernoulli_log_loss",
+        "gamma",
+        "tweedie",
+    }
+
+
+@pytest.mark.parametrize(("name", "params"), CURVED, ids=lambda v: str(v))
+@pytest.mark.parametrize("n_outputs", [1, 3])
+def test_hessian_diag_is_the_derivative_of_the_gradient(name, params, n_outputs):
+    """Central differences of value_grad's gradient in each raw score (the
+    Hessian is diagonal, so all entries can move at once)."""
+    rng = np.random.default_rng(0)
+    loss = LOSSES[name](**params)
+    raw = rng.normal(scale=0.7, size=(11, n_outputs))
+    if name == "bernoulli_log_loss":
+        y = (rng.random(raw.shape) < 0.5).astype(float)
+    else:
+        y = rng.gamma(2.0, size=raw.shape)
+
+    def grad(r):
+        out = np.empty_like(r)
+        loss.value_grad(r.copy(), y, None, out)
+        return out
+
+    eps = 1e-6
+    numeric = (grad(raw + eps) - grad(raw - eps)) / (2 * eps)
+    hessian = loss.hessian_diag(raw, y)
+    assert hessian.shape == raw.shape
+    assert hessian.dtype == np.float64
+    assert_allclose(hessian, numeric, rtol=1e-6, atol=1e-8)
+
+
+def _regression(n_outputs=1, positive=False):
+    X, y = load_diabetes(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rng = np.random.default_rng(0)
+    Y = np.column_stack(
+        [y + 30 * rng.normal(size=len(y)) * j for j in range(n_outputs)]
+    )
+    if positive:
+        Y = np.exp((Y - Y.mean()) / Y.std())
+    return X, (Y[:, 0] if n_outputs == 1 else Y)
+
+
+def _weights(n):
+    return np.random.default_rng(1).uniform(0.2, 3.0, size=n)
+
+
+def _same_fit(newton, lbfgs, rtol=1e-5):
+    """The same weights to ``rtol`` of the largest weight, the same J/Σs.
+
+    ``rtol`` is L-BFGS's own precision at tol=1e-10 on these correlated
+    features (it stops on the relative change of J/Σs near machine
+    precision first); the comparisons with scikit-learn below are tighter.
+    """
+    assert newton.solver_ == "newton"
+    assert lbfgs.solver_ == "lbfgs"
+    scale = max(np.abs(lbfgs.coef_).max(), np.abs(lbfgs.intercept_).max())
+    assert_allclose(newton.coef_, lbfgs.coef_, rtol=0, atol=rtol * scale)
+    assert_allclose(newton.intercept_, lbfgs.intercept_, rtol=0, atol=rtol * scale)
+    assert_allclose(newton.loss_, lbfgs.loss_, rtol=1e-10)
+
+
+REGRESSION_CASES = {
+    "squared_error": ({}, {}),
+    "no intercept": ({"fit_intercept": False}, {}),
+    "sample weights": ({}, {"weighted": True}),
+    "sparse": ({}, {"sparse": True}),
+    "two outputs": ({}, {"n_outputs": 2}),
+    "two outputs, weighted, sparse": (
+        {},
+        {"n_outputs": 2, "weighted": True, "sparse": True},
+    ),
+    "alpha 0": ({"alpha": 0.0}, {}),
+    "poisson": ({"loss": "poisson"}, {"positive": True}),
+    "poisson, weighted, no intercept": (
+        {"loss": "poisson", "fit_intercept": False},
+        {"positive": True, "weighted": True},
+    ),
+    "gamma": ({"loss": "gamma"}, {"positive": True}),
+    "tweedie 1.5": ({"loss": "tweedie", "power": 1.5}, {"positive": True}),
+    "tweedie 0": ({"loss": "tweedie", "power": 0.0}, {"positive": True}),
+    "tweedie 3": ({"loss": "tweedie", "power": 3.0}, {"positive": True}),
+}
+
+
+@pytest.mark.parametrize("case", list(REGRESSION_CASES))
+def test_regressor_reaches_the_lbfgs_optimum(case):
+    params, data = REGRESSION_CASES[case]
+    X, y = _regression(data.get("n_outputs", 1), data.get("positive", False))
+    if data.get("sparse"):
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    weight = _weights(len(y)) if data.get("weighted") else None
+    fits = {
+        solver: SGDLinearRegressor(solver=solver, **TIGHT, **params).fit(
+            X, y, sample_weight=weight
+        )
+        for solver in ("newton", "lbfgs")
+    }
+    _same_fit(fits["newton"], fits["lbfgs"])
+    assert len(fits["newton"].loss_curve_) == fits["newton"].n_iter_
+
+
+CLASSIFICATION_CASES = {
+    "binary": ({}, {}),
+    "binary, no intercept": ({"fit_intercept": False}, {}),
+    "binary, balanced": ({"class_weight": "balanced"}, {}),
+    "binary, weighted, sparse": ({}, {"weighted": True, "sparse": True}),
+    "one-vs-rest": ({}, {"multiclass": True}),
+    "one-vs-rest, class weights": (
+        {"class_weight": {0: 2.0, 1: 0.5}},
+        {"multiclass": True},
+    ),
+}
+
+
+def _classification(multiclass):
+    if multiclass:
+        X, y = load_iris(return_X_y=True)
+    else:
+        X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.mark.parametrize("case", list(CLASSIFICATION_CASES))
+def test_classifier_reaches_the_lbfgs_optimum(case):
+    params, data = CLASSIFICATION_CASES[case]
+    X, y = _classification(data.get("multiclass", False))
+    if data.get("sparse"):
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+    weight = _weights(len(y)) if data.get("weighted") else None
+    fits = {
+        solver: SGDLogisticClassifier(solver=solver, **TIGHT, **params).fit(
+            X, y, sample_weight=weight
+        )
+        for solver in ("newton", "lbfgs")
+    }
+    _same_fit(fits["newton"], fits["lbfgs"])
+
+
+@pytest.mark.parametrize("alpha", [0.1, 1.0, 10.0])
+@pytest.mark.parametrize("n_outputs", [1, 2])
+@pytest.mark.parametrize("data", ["dense", "sparse, weighted", "no intercept"], ids=str)
+def test_squared_error_is_ridge_in_one_iteration(alpha, n_outputs, data):
+    X, y = _regression(n_outputs)
+    weight, fit_intercept = None, data != "no intercept"
+    if data == "sparse, weighted":
+        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
+        weight = _weights(len(y))
+    ours = SGDLinearRegressor(
+        solver="newton", alpha=alpha, tol=1e-8, fit_intercept=fit_intercept
+    ).fit(X, y, sample_weight=weight)
+    # alpha is per output: Ridge's is n_outputs times as large (API.md)
+    # (dense: scikit-learn's sparse Ridge with an intercept is iterative)
+    ridge = Ridge(alpha=alpha * n_outputs, fit_intercept=fit_intercept).fit(
+        X.toarray() if sp.issparse(X) else X, y, sample_weight=weight
+    )
+    assert ours.n_iter_ == 1
+    assert_allclose(ours.coef_, ridge.coef_, rtol=1e-8, atol=1e-8)
+    assert_allclose(ours.intercept_, ridge.intercept_, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("alpha", [0.1, 1.0, 10.0])
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+def test_binary_logistic_is_logistic_regression(alpha, class_weight):
+    X, y = _classification(False)
+    ours = SGDLogisticClassifier(
+        solver="newton", alpha=alpha, class_weight=class_weight, tol=1e-10
+    ).fit(X, y)
+    theirs = LogisticRegression(
+        C=1 / alpha, class_weight=class_weight, solver="newton-cholesky", tol=1e-12
+    ).fit(X, y)
+    assert ours.n_iter_ <= 12
+    assert_allclose(ours.coef_, theirs.coef_, rtol=1e-5, atol=1e-6)
+    assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("loss", "Theirs"),
+    [
+        ({"loss": "poisson"}, PoissonRegressor),
+        ({"loss": "gamma"}, GammaRegressor),
+        (
+            {"loss": "tweedie", "power": 1.5},
+            lambda alpha, **kw: TweedieRegressor(
+                power=1.5, link="log", alpha=alpha, **kw
+            ),
+        ),
+    ],
+    ids=["poisson", "gamma", "tweedie"],
+)
+def test_glms_reach_scikit_learn(loss, Theirs):
+    """scikit-learn's GLMs minimise the mean deviance/2 + alpha/2·‖w‖²: our
+    alpha divided by Σs."""
+    X, y = _regression(positive=True)
+    weight = _weights(len(y))
+    ours = SGDLinearRegressor(solver="newton", alpha=1.0, tol=1e-10, **loss).fit(
+        X, y, sample_weight=weight
+    )
+    theirs = Theirs(
+        alpha=1.0 / weight.sum(), solver="newton-cholesky", tol=1e-12, max_iter=1000
+    ).fit(X, y, sample_weight=weight)
+    assert_allclose(ours.coef_, theirs.coef_, rtol=1e-5, atol=1e-7)
+    assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-6)
+
+
+def test_float32_and_csr_give_the_float64_fit():
+    X, y = _classification(False)
+    dense = SGDLogisticClassifier(solver="newton", tol=1e-8).fit(X, y)
+    single = SGDLogisticClassifier(solver="newton", tol=1e-6).fit(
+        X.astype(np.float32), y
+    )
+    sparse = SGDLogisticClassifier(solver="newton", tol=1e-8).fit(sp.csr_matrix(X), y)
+    assert single.coef_.dtype == np.float32
+    assert_allclose(single.coef_, dense.coef_, rtol=1e-3, atol=1e-3)
+    assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-10)
+
+
+def test_stops_on_the_gradient_like_lbfgs():
+    """Both stop once J/Σs's gradient has no entry above tol: a looser tol
+    takes fewer Newton iterations, and the stopping point is as close to
+    the optimum as tol asks."""
+    X, y = _classification(False)
+    loose = SGDLogisticClassifier(solver="newton", tol=1e-2).fit(X, y)
+    tight = SGDLogisticClassifier(solver="newton", tol=1e-10).fit(X, y)
+    assert loose.n_iter_ < tight.n_iter_
+    assert loose.loss_ >= tight.loss_
+    assert len(tight.loss_curve_) == tight.n_iter_
+    assert np.all(np.diff(tight.loss_curve_) <= 0)
+
+
+def test_too_few_iterations_warn():
+    X, y = _classification(False)
+    with pytest.warns(ConvergenceWarning):
+        est = SGDLogisticClassifier(solver="newton", max_iter=1).fit(X, y)
+    assert est.n_iter_ == 1
+
+
+def test_validation_curves_without_early_stopping():
+    """As with 'lbfgs', early stopping does not apply, the curves are kept."""
+    X, y = _classification(False)
+    est = SGDLogisticClassifier(solver="newton", early_stopping=True).fit(X, y)
+    assert est.solver_ == "newton"
+    assert len(est.validation_scores_) == est.n_iter_
+    assert est.best_loss_ is not None
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"penalty": "l1"},
+        {"penalty": "elasticnet", "l1_ratio": 0.5},
+        {"dropout": 0.1},
+        {"average": True},
+        {"loss": "huber"},
+        {"loss": "absolute_error"},
+        {"loss": "quantile"},
+        {"loss": "gaussian_nll"},
+    ],
+    ids=str,
+)
+def test_what_rules_newton_out_is_a_value_error(settings):
+    X, y = _regression()
+    with pytest.raises(ValueError, match="solver='newton'"):
+        SGDLinearRegressor(solver="newton", **settings).fit(X, y)
+
+
+def test_softmax_has_no_diagonal_hessian():
+    X, y = _classification(True)
+    with pytest.raises(ValueError, match="solver='newton' needs a loss"):
+        SoftmaxClassifier(solver="newton").fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [MLPRegressor, MLPClassifier])
+def test_the_mlps_do_not_offer_newton(Estimator):
+    X, y = _classification(False)
+    with pytest.raises(ValueError, match="solver"):
+        Estimator(solver="newton").fit(X, y)
+    assert "'newton'" not in Estimator.__doc__.split("solver :")[1].split("\n")[0]
+
+
+def test_newton_is_full_batch_without_partial_fit():
+    assert not hasattr(SGDLinearRegressor(solver="newton"), "partial_fit")
+    assert hasattr(SGDLinearRegressor(), "partial_fit")
+
+
+def test_warm_start_continues_from_the_optimum():
+    X, y = _classification(False)
+    est = SGDLogisticClassifier(solver="newton", warm_start=True).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.fit(X, y)
+    assert est.n_iter_ == 0
