@@ -164,7 +164,7 @@ def test_cluster_benchmark_quick(tmp_path):
 
     lbfgs = table_rows(table, 'sgdlearn SGDLogisticClassifier(solver="lbfgs"')
     dask_ml = table_rows(table, "dask-ml LogisticRegression")
-    stochastic = table_rows(table, "sgdlearn SGDLogisticClassifier()")
+    stochastic = table_rows(table, 'sgdlearn SGDLogisticClassifier(solver="adagrad")')
     sklearn = table_rows(table, "scikit-learn LogisticRegression")
     assert len(lbfgs) == len(dask_ml) == len(stochastic) == len(sklearn) == 1
     optimum = float(sklearn[0][4])
