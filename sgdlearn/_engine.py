@@ -148,7 +148,7 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
         state.continue_from(theta)
     else:
         state = new_state(estimator, model, spec, layout, X.dtype, solver)
-        model.start(state.theta, layout, loss, train.Y, train.sample_weight)
+        model.start(state.theta, layout, loss, train)
 
     objective = make_objective(
         model,
