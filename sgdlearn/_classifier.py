@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
+from ._cluster import DaskAwareScore, accuracy_from, accuracy_statistics, blockwise
 from ._losses import LOSSES
 
 # The loss of one logistic column per class or label.
@@ -235,6 +236,10 @@ class ClassifierGlue(ClassifierMixin):
 
     _multilabel = False
 
+    # scikit-learn's score on the class (dask-ml's wrappers recognise it);
+    # accuracy from per-block counts on Dask input (``_cluster``)
+    score = DaskAwareScore(ClassifierMixin.score, accuracy_statistics, accuracy_from)
+
     def _classifier_partial_fit(self, X, y, sample_weight, classes):
         """partial_fit with ``classes`` required on the first call."""
         if getattr(self, "_state", None) is None and classes is None:
@@ -245,6 +250,7 @@ class ClassifierGlue(ClassifierMixin):
                 )
         return self._partial_fit(X, y, sample_weight, classes=classes)
 
+    @blockwise
     def predict(self, X):
         """Predict class labels (an indicator matrix for multilabel models).
 
@@ -266,6 +272,7 @@ class ClassifierGlue(ClassifierMixin):
         index = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
         return self.classes_[index]
 
+    @blockwise
     def predict_log_proba(self, X):
         """Log of the class probabilities, computed stably from the raw scores.
 
@@ -290,6 +297,7 @@ class ClassifierGlue(ClassifierMixin):
             return log_p
         return log_softmax(log_p, axis=1)  # one-vs-rest: normalise the sigmoids
 
+    @blockwise
     def predict_proba(self, X):
         """Class probabilities.
 

@@ -95,13 +95,13 @@ _COMPONENTS = {
 }
 
 
-def _pack(component):
+def pack_component(component):
     if component is None:
         return None
     return {"kind": type(component).__name__, "fields": dict(vars(component))}
 
 
-def _unpack(packed):
+def unpack_component(packed):
     if packed is None:
         return None
     component = object.__new__(_COMPONENTS[packed["kind"]])
@@ -120,7 +120,7 @@ def pack_state(state):
     """
     packed = dict(vars(state))
     for name in ("optimizer", "schedule", "average"):
-        packed[name] = _pack(packed[name])
+        packed[name] = pack_component(packed[name])
     return packed
 
 
@@ -129,7 +129,7 @@ def unpack_state(packed):
     state = object.__new__(TrainingState)
     vars(state).update(copy.deepcopy(packed))
     for name in ("optimizer", "schedule", "average"):
-        setattr(state, name, _unpack(getattr(state, name)))
+        setattr(state, name, unpack_component(getattr(state, name)))
     return state
 
 
@@ -147,6 +147,11 @@ class Dataset:
     @property
     def n_samples(self):
         return self.X.shape[0]
+
+    @property
+    def n_targets(self):
+        """Columns of the encoded targets Y."""
+        return self.Y.shape[1]
 
     @property
     def weight_total(self):
@@ -350,6 +355,25 @@ def _validate(objective, params, val, epoch):
     if not (np.isfinite(raw).all() and np.isfinite(loss)):
         raise divergence_error(epoch)
     return val.score(raw), loss + objective.penalty_per_sample(params)
+
+
+@dataclass(frozen=True)
+class FitData:
+    """A fit's data, checked and encoded: X, y and sample_weight as the
+    callbacks see them, the training rows, the validation rows (a
+    :class:`Validation` or None), the targets' encoding and the loss."""
+
+    X: object
+    y: object
+    sample_weight: object
+    train: object
+    val: object
+    encoding: dict
+    loss: object
+
+
+def zero_weights_error():
+    return ValueError("The sample weights sum to zero: there is nothing to fit.")
 
 
 @dataclass(frozen=True)
