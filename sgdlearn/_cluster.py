@@ -198,7 +198,7 @@ def _training_X(estimator, X, reset):
             "X must be a Dask array or DataFrame when y, sample_weight or the "
             f"validation data are Dask collections; got {type(X).__name__}."
         )
-    _check_feature_names(estimator, X, reset=reset)
+    _check_feature_names(estimator, _pandas_meta(X), reset=reset)
     X = _as_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D Dask array for X, got {X.ndim} dimension(s).")
@@ -208,6 +208,11 @@ def _training_X(estimator, X, reset):
         )
     _check_n_features(estimator, X, reset=reset)
     return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
+
+
+def _pandas_meta(X):
+    """A Dask DataFrame's empty pandas frame (its column names), else X."""
+    return X._meta if hasattr(X, "to_dask_array") else X
 
 
 def _aligned(values, X, name):
@@ -672,7 +677,7 @@ _NAMES_WARNING = "X does not have valid feature names"
 
 def _prediction_input(estimator, X):
     """X as a Dask array with one column chunk, its feature names checked."""
-    _check_feature_names(estimator, X, reset=False)
+    _check_feature_names(estimator, _pandas_meta(X), reset=False)
     if hasattr(X, "to_dask_array"):
         X = X.to_dask_array()
     if X.ndim == 2 and X.numblocks[1] > 1:

@@ -159,6 +159,17 @@ class Dataset:
             return float(self.n_samples)
         return float(self.sample_weight.sum())
 
+    def __sizeof__(self):
+        """Bytes of the arrays held (what Dask counts for a block it keeps)."""
+        arrays = [self.Y, self.sample_weight]
+        if sp.issparse(self.X):
+            arrays += [self.X.data, self.X.indices, self.X.indptr]
+        else:
+            arrays.append(self.X)
+        return object.__sizeof__(self) + sum(
+            a.nbytes for a in arrays if isinstance(a, np.ndarray)
+        )
+
     def take(self, indices):
         """A new Dataset of the rows at ``indices`` (a copy)."""
         return Dataset(*self.rows(indices))
