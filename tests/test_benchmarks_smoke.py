@@ -186,4 +186,5 @@ def test_cluster_benchmark_quick(tmp_path):
     (large,) = table_rows(table, "40,000 × 50")
     data_mb = float(large[0].split(", ")[1].removesuffix(" MB"))
     assert large[-1] == "yes"
-    assert float(large[5]) < 0.1 * data_mb  # X never left the workers
+    assert float(large[5]) < 0.01 * data_mb  # X never reached the client
+    assert float(large[6]) < 0.1 * data_mb  # nor moved between workers
