@@ -4,7 +4,7 @@ Training on a local Dask cluster
 ==================================
 
 The same logistic regression, fitted three ways: on a NumPy array in this
-process, and on a Dask array whose blocks live on the two worker processes
+process, and on a Dask array whose blocks live on the two workers
 of a :class:`~distributed.LocalCluster`, once with data-parallel L-BFGS and
 once with local SGD and parameter averaging. L-BFGS on the cluster reaches
 the optimum of the fit in one process; the averaged stochastic fit lands
@@ -25,12 +25,15 @@ from sgdlearn import SGDLogisticClassifier
 # A cluster of two workers
 # ------------------------
 #
-# Two worker processes with one thread each. On a real cluster, connect the
-# client to its scheduler instead (``Client("tcp://scheduler:8786")``); the
-# rest of the example is the same.
+# Two workers with one thread each. Here they run in this process
+# (``processes=False``), so that the example runs as it is, as a script or in
+# a notebook: worker processes are started by re-importing the main script,
+# which needs the code under ``if __name__ == "__main__":``. Everything below
+# is the same with worker processes, or on a real cluster, with the client
+# connected to its scheduler (``Client("tcp://scheduler:8786")``).
 
 cluster = LocalCluster(
-    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
 )
 client = Client(cluster)
 
