@@ -21,8 +21,9 @@ processes with one thread each (``--workers``, 2) and measures:
    2,000,000 × 50 rows (800 MB, ``--scaling-rows``) in eight blocks, on a
    cluster of one worker and on one of two; these fits run until L-BFGS
    stops improving, at most 20 iterations (``max_iter=20``,
-   ``tol=1e-12``), so that the setup of a fit weighs little. Beside it, the share of the wall time the workers spent on a
-   CPU (psutil): other processes on the machine starve them.
+   ``tol=1e-12``), so that the setup of a fit weighs little. Beside it,
+   the share of the wall time the workers spent on a CPU (psutil): other
+   processes on the machine starve them.
 3. **Larger than a worker's memory**: an lbfgs fit on 1,750,000 × 50 rows
    (700 MB, ``--memory-rows``) in fourteen blocks on two workers whose
    ``memory_limit`` is 512 MB (``--memory-limit-mb``), so neither could hold
@@ -64,8 +65,9 @@ TARGET_VS_DASK_ML = 0.1  # the issue's targets for the ratios of fit times
 TARGET_VS_SKLEARN = 2.0
 SECTIONS = ("logistic", "scaling", "memory")
 # The scaling fits run lbfgs until it stops improving (tol too small to stop
-# it sooner), at most max_iter iterations, so that the fit's setup (checking and preparing the blocks on the
-# workers) is a small part of the time per iteration.
+# it sooner), at most max_iter iterations, so that the fit's setup (checking
+# and preparing the blocks on the workers) is a small part of the time per
+# iteration.
 SCALING_ITERATIONS = {"max_iter": 20, "tol": 1e-12}
 
 
