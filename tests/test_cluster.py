@@ -404,9 +404,9 @@ def test_a_worker_killed_during_fit(client, solver):
 
 
 def test_fit_on_data_larger_than_a_workers_memory():
-    """1.1 GB of float64 in 10 blocks on two workers of 1 GB each (of which
-    ~215 MB are a worker's own imports): each worker holds its share of the
-    prepared blocks, and the client holds none of them.
+    """1.6 GB of float64 in 20 blocks on two workers of 1.5 GB each (of
+    which ~300 MB go to a worker's own imports and buffers): each worker
+    holds its share of the prepared blocks, and the client holds none.
 
     Spilling and pausing are switched off, so that a worker holding more
     than its memory would be killed (terminate at 95%) rather than slowed.
@@ -422,14 +422,14 @@ def test_fit_on_data_larger_than_a_workers_memory():
             "distributed.worker.memory.pause": False,
         }
     ):
-        cluster, client = start_cluster(memory_limit="1GB")
+        cluster, client = start_cluster(memory_limit="1.5GB")
     try:
-        n, d, blocks = 2_750_000, 50, 10
+        n, d, blocks = 4_000_000, 50, 20
         rng = da.random.default_rng(0)
         X = rng.standard_normal((n, d), chunks=(n // blocks, d))
         coef = np.linspace(-1, 1, d)
         y = X @ coef + 0.1 * rng.standard_normal(n, chunks=n // blocks)
-        assert X.nbytes > 1e9
+        assert X.nbytes > 1.5e9
         held = []
 
         class Holdings(QuietCallback):
