@@ -136,6 +136,7 @@ from ._training import (
     Dataset,
     FitData,
     Validation,
+    astuple_shallow,
     pack_component,
     pack_state,
     unpack_component,
@@ -258,19 +259,11 @@ def _training_dtype(X, old_state):
 # -- the fit's data -----------------------------------------------------------
 
 
-def prepare_data(
-    estimator,
-    parts,
-    X,
-    y,
-    sample_weight,
-    validation,
-    incremental,
-    classes,
-    old_state,
-    known,
-):
+def prepare_data(estimator, parts, request):
     """``_engine.FitData`` of Dask input: the blocks prepared on the workers."""
+    X, y, sample_weight, validation, incremental, classes, old_state, known = (
+        astuple_shallow(request)
+    )
     targets, spec = parts.targets, parts.solver
     X_val, y_val, sw_val = validation if validation is not None else (None,) * 3
     if X_val is None and spec.params["early_stopping"] and not incremental:

@@ -7,7 +7,6 @@ tests/test_dask.py, a watchdog ends the process with every thread's stack
 if a test or a cluster's start hangs.
 """
 
-import faulthandler
 import os
 import signal
 
@@ -19,8 +18,9 @@ from conftest import QuietCallback
 pytest.importorskip("dask")
 pytest.importorskip("distributed")
 
+import _dask_cluster  # noqa: E402
 import dask.array as da  # noqa: E402
-from dask.distributed import Client, LocalCluster  # noqa: E402
+from _dask_cluster import start_cluster, stop_cluster  # noqa: E402
 from sklearn.base import ClassifierMixin, RegressorMixin  # noqa: E402
 from sklearn.metrics import log_loss  # noqa: E402
 
@@ -40,35 +40,8 @@ pytestmark = [
     ),
 ]
 
-CLUSTER_START_TIMEOUT = 90  # seconds
 TEST_TIMEOUT = 150  # seconds, per test
 BLOCK = 1_000
-
-
-def start_cluster(**kwargs):
-    faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
-    try:
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            **kwargs,
-        )
-        client = Client(cluster, timeout=30)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-    return cluster, client
-
-
-def stop_cluster(cluster, client):
-    faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
-    try:
-        client.close(timeout=30)
-        cluster.close(timeout=30)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +55,7 @@ def client():
 
 @pytest.fixture(autouse=True)
 def watchdog():
-    faulthandler.dump_traceback_later(TEST_TIMEOUT, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+    yield from _dask_cluster.watchdog(TEST_TIMEOUT)
 
 
 def problem(kind, n_samples=4_000, n_features=10, seed=0):
