@@ -264,6 +264,11 @@ def test_early_stopping_on_a_dask_validation_set(client):
     assert est.best_validation_score_ == max(est.validation_scores_)
     assert est.score(X_val, y_val) == pytest.approx(est.best_validation_score_, 1e-9)
     assert len(est.validation_loss_curve_) == est.n_iter_
+    # a validation set in memory is sent to the workers: the same fit
+    same = SGDLinearRegressor(**est.get_params()).fit(
+        *dask(X, y), X_val=X_val, y_val=y_val
+    )
+    assert same.validation_scores_ == pytest.approx(est.validation_scores_, 1e-12)
 
 
 class EpochCount(QuietCallback):
@@ -361,11 +366,9 @@ def test_a_worker_killed_during_fit(client, solver):
         assert "not changed" in str(exc)
         np.testing.assert_array_equal(flat(est), before)
     else:
+        # the lost blocks were recomputed: the model of an undisturbed fit
         assert est.t_ == 6 * len(y)
-        if solver == "lbfgs":  # deterministic: the same iterates
-            assert_same_optimum(reference, est, rtol=1e-8)
-        else:  # the blocks' placement may change: the same quality
-            assert est.score(X, y) == pytest.approx(reference.score(X, y), abs=0.02)
+        assert_same_optimum(reference, est, rtol=1e-12)
     finally:
         client.wait_for_workers(2, timeout=60)
     assert killer.killed is not None
@@ -423,7 +426,7 @@ def test_fit_on_data_larger_than_a_workers_memory():
         [per_worker] = held
         assert len(per_worker) == 2
         assert sum(per_worker) >= X.nbytes  # the prepared blocks are held ...
-        assert max(per_worker) <= 0.7 * X.nbytes  # ... each worker its share
+        assert max(per_worker) <= 0.6 * X.nbytes  # ... each worker its share
         assert peak_after - peak_before < 0.25 * X.nbytes  # and not the client
     finally:
         stop_cluster(cluster, client)
