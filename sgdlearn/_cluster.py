@@ -690,9 +690,8 @@ def _prediction_input(estimator, X):
     _check_feature_names(estimator, _pandas_meta(X), reset=False)
     if hasattr(X, "to_dask_array"):
         X = X.to_dask_array()
-    if X.ndim == 2 and X.numblocks[1] > 1:
-        X = X.rechunk({1: -1})
-    return X
+    _check_n_features(estimator, X, reset=False)
+    return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
 
 
 def _on_block(method, estimator, block, args, kwargs, index=None):

@@ -133,6 +133,17 @@ def test_lbfgs_reaches_the_single_machine_optimum(
     assert remote.loss_ == pytest.approx(local.loss_, rel=1e-9)
 
 
+def test_mlp_lbfgs_takes_the_single_machine_path(client):
+    """Non-convex, but from the same start the iterates are the same up to
+    the order of the sums."""
+    X, y = problem("multiclass")
+    params = dict(solver="lbfgs", hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    local = MLPClassifier(**params).fit(X, y)
+    remote = MLPClassifier(**params).fit(*dask(X, y))
+    assert_same_optimum(local, remote)
+    assert remote.n_iter_ == local.n_iter_
+
+
 def test_sparse_blocks_reach_the_optimum(client):
     rng = np.random.default_rng(0)
     X = sp.random(4_000, 50, density=0.1, format="csr", random_state=0)
@@ -316,7 +327,7 @@ def test_bad_input_gets_clear_errors(client, monkeypatch):
     with pytest.raises(ValueError, match="at least 2 classes"):
         est.fit(dX, da.zeros(len(y), chunks=BLOCK))
     with pytest.raises(ValueError, match="features"):
-        SGDLogisticClassifier(**LBFGS).fit(X, y).predict(dX[:, :5]).compute()
+        SGDLogisticClassifier(**LBFGS).fit(X, y).predict(dX[:, :5])
     # without a distributed Client: an error that says so
     import distributed
 
