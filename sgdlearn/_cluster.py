@@ -390,7 +390,7 @@ class _BlockPreparation:
             for x, t, w, rows in zip(X_blocks, y_blocks, w_blocks, X.chunks[0])
             if rows > 0
         ]
-        workers = sorted(client.scheduler_info()["workers"]) or [None]
+        workers = sorted(client.nthreads()) or [None]
         n_shards = min(len(workers), len(prepared))
         shard_of = [i * n_shards // len(prepared) for i in range(len(prepared))]
         blocks = [
