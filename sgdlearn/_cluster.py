@@ -132,6 +132,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
+from ._losses import make_loss
 from ._objective import Objective, Params
 from ._penalties import ElasticNet
 from ._training import (
@@ -296,8 +297,6 @@ def prepare_data(estimator, parts, request):
         encoding, class_weights = _class_encoding(
             targets, client, y, dtype, known, incremental, classes
         )
-    from ._losses import make_loss
-
     loss = make_loss(encoding["_loss_"])
     spec.check(loss)
     blocks = _BlockPreparation(targets, encoding, dtype, loss)
@@ -306,20 +305,27 @@ def prepare_data(estimator, parts, request):
         raise zero_weights_error()
     val = None
     if X_val is not None:
-        X_val = _training_X(estimator, _on_cluster(X_val, X), reset=False)
-        rows = blocks.persist(
-            client,
-            X_val,
-            _aligned(y_val, X_val, "y_val"),
-            _aligned(sw_val, X_val, "sample_weight_val"),
-            None,
-        )
-        Y_val, w_val = rows.gathered_targets()
-        val = Validation(
-            _ValidationRows(rows, Y_val, w_val),
-            lambda raw: targets.score(loss, raw, Y_val, w_val, encoding),
-        )
+        val = _validation(estimator, client, blocks, X, X_val, y_val, sw_val)
     return FitData(X, y, sample_weight, train, val, encoding, loss)
+
+
+def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
+    """The validation rows prepared on the workers as the training blocks
+    (``blocks``), their targets gathered once, and the estimator's score."""
+    X_val = _training_X(estimator, _on_cluster(X_val, X), reset=False)
+    rows = blocks.persist(
+        client,
+        X_val,
+        _aligned(y_val, X_val, "y_val"),
+        _aligned(sample_weight_val, X_val, "sample_weight_val"),
+        None,
+    )
+    Y_val, w_val = rows.gathered_targets()
+    targets, loss, encoding = blocks.targets, blocks.loss, blocks.encoding
+    return Validation(
+        _ValidationRows(rows, Y_val, w_val),
+        lambda raw: targets.score(loss, raw, Y_val, w_val, encoding),
+    )
 
 
 def _regression_encoding(targets, y, dtype, known):
