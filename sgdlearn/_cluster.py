@@ -42,8 +42,9 @@ is the single-machine one.
 Stochastic solvers: local SGD with parameter averaging
 ------------------------------------------------------
 One epoch is one round: every worker runs one epoch of the chosen solver
-(``_training.run_epoch``, on a Dataset of the blocks it holds) from the same
-θ and optimizer state, with its own random generator, on its share of the
+(``_training.run_epoch``, on a Dataset of the blocks of its shard: one
+contiguous run of blocks per worker, fixed when the blocks are prepared) from
+the same θ and optimizer state, with its own random generator, on its share of the
 objective (data term of its rows; the penalty scaled by its share Σs_w/Σs,
 so the shares add up to J). The client then averages, weighted by each
 worker's Σs_w: θ, the optimizer's state arrays (SGD's velocity, Adagrad's
@@ -52,9 +53,10 @@ iterate average's mean; step counters (Adam's t, the schedule's step, the
 average's count) take the largest worker's value; scratch buffers are
 not averaged. The round's loss is the Σs_w-weighted mean of the workers'
 epoch losses; ``n_iter_`` counts rounds and ``t_`` the samples of all
-workers. The assignment of blocks to workers is the scheduler's, so with
-``shuffle`` a fit is reproducible for a given placement of the blocks,
-not bitwise across clusters.
+workers. The shards and their generators' seeds depend only on the blocks,
+the number of workers and ``random_state``: the same fit on a cluster of as
+many workers gives bitwise the same model, also when a lost worker's shard
+was recomputed elsewhere.
 
 One-shot averaging of models trained on disjoint shards reaches the
 optimum's neighbourhood for convex losses, with a variance reduced by the
@@ -130,12 +132,14 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
+from ._losses import make_loss
 from ._objective import Objective, Params
 from ._penalties import ElasticNet
 from ._training import (
     Dataset,
     FitData,
     Validation,
+    astuple_shallow,
     pack_component,
     pack_state,
     unpack_component,
@@ -210,6 +214,16 @@ def _training_X(estimator, X, reset):
     return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
 
 
+def _on_cluster(X_val, X):
+    """A validation X given in memory as a Dask array in row chunks like X's
+    (it is sent to the workers once); a Dask collection as it is."""
+    import dask.array as da
+
+    if is_dask_collection(X_val):
+        return X_val
+    return da.from_array(X_val, chunks=(X.chunks[0][0], -1), asarray=False)
+
+
 def _pandas_meta(X):
     """A Dask DataFrame's empty pandas frame (its column names), else X."""
     return X._meta if hasattr(X, "to_dask_array") else X
@@ -258,19 +272,11 @@ def _training_dtype(X, old_state):
 # -- the fit's data -----------------------------------------------------------
 
 
-def prepare_data(
-    estimator,
-    parts,
-    X,
-    y,
-    sample_weight,
-    validation,
-    incremental,
-    classes,
-    old_state,
-    known,
-):
+def prepare_data(estimator, parts, request):
     """``_engine.FitData`` of Dask input: the blocks prepared on the workers."""
+    X, y, sample_weight, validation, incremental, classes, old_state, known = (
+        astuple_shallow(request)
+    )
     targets, spec = parts.targets, parts.solver
     X_val, y_val, sw_val = validation if validation is not None else (None,) * 3
     if X_val is None and spec.params["early_stopping"] and not incremental:
@@ -291,8 +297,6 @@ def prepare_data(
         encoding, class_weights = _class_encoding(
             targets, client, y, dtype, known, incremental, classes
         )
-    from ._losses import make_loss
-
     loss = make_loss(encoding["_loss_"])
     spec.check(loss)
     blocks = _BlockPreparation(targets, encoding, dtype, loss)
@@ -301,20 +305,27 @@ def prepare_data(
         raise zero_weights_error()
     val = None
     if X_val is not None:
-        X_val = _training_X(estimator, X_val, reset=False)
-        rows = blocks.persist(
-            client,
-            X_val,
-            _aligned(y_val, X_val, "y_val"),
-            _aligned(sw_val, X_val, "sample_weight_val"),
-            None,
-        )
-        Y_val, w_val = rows.gathered_targets()
-        val = Validation(
-            _ValidationRows(rows, Y_val, w_val),
-            lambda raw: targets.score(loss, raw, Y_val, w_val, encoding),
-        )
+        val = _validation(estimator, client, blocks, X, X_val, y_val, sw_val)
     return FitData(X, y, sample_weight, train, val, encoding, loss)
+
+
+def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
+    """The validation rows prepared on the workers as the training blocks
+    (``blocks``), their targets gathered once, and the estimator's score."""
+    X_val = _training_X(estimator, _on_cluster(X_val, X), reset=False)
+    rows = blocks.persist(
+        client,
+        X_val,
+        _aligned(y_val, X_val, "y_val"),
+        _aligned(sample_weight_val, X_val, "sample_weight_val"),
+        None,
+    )
+    Y_val, w_val = rows.gathered_targets()
+    targets, loss, encoding = blocks.targets, blocks.loss, blocks.encoding
+    return Validation(
+        _ValidationRows(rows, Y_val, w_val),
+        lambda raw: targets.score(loss, raw, Y_val, w_val, encoding),
+    )
 
 
 def _regression_encoding(targets, y, dtype, known):
@@ -372,7 +383,12 @@ class _BlockPreparation:
     loss: object
 
     def persist(self, client, X, y, sample_weight, class_weights):
-        """:class:`ClusterData` of the prepared blocks (empty blocks left out)."""
+        """:class:`ClusterData` of the prepared blocks (empty blocks left out).
+
+        The blocks form one shard per worker, contiguous runs of blocks of
+        about equal count; each block is prepared on its shard's worker
+        (another one if that worker is lost).
+        """
         X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
         w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
         prepared = [
@@ -380,9 +396,19 @@ class _BlockPreparation:
             for x, t, w, rows in zip(X_blocks, y_blocks, w_blocks, X.chunks[0])
             if rows > 0
         ]
-        blocks = client.compute(prepared)
+        workers = sorted(client.nthreads()) or [None]
+        n_shards = min(len(workers), len(prepared))
+        shard_of = [i * n_shards // len(prepared) for i in range(len(prepared))]
+        blocks = [
+            client.compute(block, workers=workers[shard], allow_other_workers=True)
+            for block, shard in zip(prepared, shard_of)
+        ]
         stats = _gather(client, client.map(_block_stats, blocks, loss=self.loss))
-        return ClusterData(client, blocks, *map(np.asarray, zip(*stats)))
+        shards = [
+            [b for b, s in zip(blocks, shard_of) if s == shard]
+            for shard in range(n_shards)
+        ]
+        return ClusterData(client, blocks, shards, *map(np.asarray, zip(*stats)))
 
 
 def _prepare_block(X, y, sample_weight, preparation, class_weights):
@@ -463,9 +489,10 @@ class ClusterData:
     blocks' workers and small results on the client.
     """
 
-    def __init__(self, client, blocks, rows, weights, constants, n_targets):
+    def __init__(self, client, blocks, shards, rows, weights, constants, n_targets):
         self.client = client
         self.blocks = blocks
+        self.shards = shards
         self.block_weights = dict(zip((b.key for b in blocks), weights))
         self.n_samples = int(rows.sum())
         self.weight_total = float(weights.sum())
@@ -506,13 +533,13 @@ class ClusterData:
         """One round of local SGD: an epoch on every worker, then the average."""
 
         def run_round():
-            groups = self._worker_groups()
-            seeds = state.rng.integers(np.iinfo(np.int64).max, size=len(groups))
+            seeds = state.rng.integers(np.iinfo(np.int64).max, size=len(self.shards))
             packed = pack_state(state)
             futures = []
-            for (worker, blocks), seed in zip(groups.items(), seeds):
+            for blocks, seed in zip(self.shards, seeds):
                 share = sum(self.block_weights[b.key] for b in blocks)
                 local = _rescaled(objective, share, share / objective.weight_total)
+                # the scheduler runs it where the shard's blocks are
                 futures.append(
                     self.client.submit(
                         _local_epoch,
@@ -521,8 +548,6 @@ class ClusterData:
                         int(seed),
                         config,
                         *blocks,
-                        workers=None if worker is None else [worker],
-                        allow_other_workers=True,
                         pure=False,
                     )
                 )
@@ -531,15 +556,6 @@ class ClusterData:
             return _average_into(state, results, shares)
 
         return run_round
-
-    def _worker_groups(self):
-        """The blocks grouped by the worker holding them (None: in flight)."""
-        holders = self.client.who_has(self.blocks)
-        groups = {}
-        for block in self.blocks:
-            where = holders.get(block.key) or (None,)
-            groups.setdefault(where[0], []).append(block)
-        return groups
 
     def sample_loss(self, objective, params):
         """The blocks' sample losses (``Dataset.sample_loss``), Σs-weighted."""
@@ -680,9 +696,8 @@ def _prediction_input(estimator, X):
     _check_feature_names(estimator, _pandas_meta(X), reset=False)
     if hasattr(X, "to_dask_array"):
         X = X.to_dask_array()
-    if X.ndim == 2 and X.numblocks[1] > 1:
-        X = X.rechunk({1: -1})
-    return X
+    _check_n_features(estimator, X, reset=False)
+    return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
 
 
 def _on_block(method, estimator, block, args, kwargs, index=None):

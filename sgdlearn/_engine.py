@@ -30,8 +30,10 @@ from ._threads import blas_threads_for
 from ._training import (
     Dataset,
     FitData,
+    FitRequest,
     TrainingState,
     Validation,
+    astuple_shallow,
     pack_state,
     train_epochs,
     train_lbfgs,
@@ -120,23 +122,12 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     packed = getattr(estimator, "_state", None) if continuing else None
     old_state = None if packed is None else unpack_state(packed)
     known = None if old_state is None else targets.known_encoding(estimator)
-    prepare = (
-        _cluster.prepare_data
-        if _cluster.is_dask_input(X, y, sample_weight, *(validation or ()))
-        else prepare_data
+    request = FitRequest(
+        X, y, sample_weight, validation, incremental, classes, old_state, known
     )
-    data = prepare(
-        estimator,
-        parts,
-        X,
-        y,
-        sample_weight,
-        validation,
-        incremental,
-        classes,
-        old_state,
-        known,
-    )
+    dask_input = _cluster.is_dask_input(X, y, sample_weight, *(validation or ()))
+    prepare = _cluster.prepare_data if dask_input else prepare_data
+    data = prepare(estimator, parts, request)
     X, y, sample_weight = data.X, data.y, data.sample_weight
     train, val, encoding, loss = data.train, data.val, data.encoding, data.loss
     solver = spec.resolve(X.shape[0], incremental, loss)
@@ -215,19 +206,11 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     return estimator
 
 
-def prepare_data(
-    estimator,
-    parts,
-    X,
-    y,
-    sample_weight,
-    validation,
-    incremental,
-    classes,
-    old_state,
-    known,
-):
+def prepare_data(estimator, parts, request):
     """:class:`FitData` of in-memory data (the cluster's: ``_cluster``)."""
+    X, y, sample_weight, validation, incremental, classes, old_state, known = (
+        astuple_shallow(request)
+    )
     targets, spec = parts.targets, parts.solver
     X, y = validate_training_data(estimator, X, y, old_state, targets.y_numeric)
     sample_weight = checked_weights(sample_weight, X)

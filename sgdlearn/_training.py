@@ -9,7 +9,7 @@ passes a copy and commits it only when training returns.
 
 import copy
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.sparse as sp
@@ -366,6 +366,28 @@ def _validate(objective, params, val, epoch):
     if not (np.isfinite(raw).all() and np.isfinite(loss)):
         raise divergence_error(epoch)
     return val.score(raw), loss + objective.penalty_per_sample(params)
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """What a fit was called with: the data as given, the validation data
+    (X_val, y_val, sample_weight_val) or None, whether it continues
+    (``partial_fit``), the classes of a first ``partial_fit``, and the state
+    and target encoding of the fit being continued (or None)."""
+
+    X: object
+    y: object
+    sample_weight: object
+    validation: tuple | None
+    incremental: bool
+    classes: object
+    old_state: object
+    known: dict | None
+
+
+def astuple_shallow(instance):
+    """A dataclass's fields as a tuple, in order, not copied."""
+    return tuple(getattr(instance, f.name) for f in fields(instance))
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ tests/test_dask.py, a watchdog ends the process with every thread's stack
 if a test or a cluster's start hangs.
 """
 
-import faulthandler
 import os
 import signal
 
@@ -19,8 +18,9 @@ from conftest import QuietCallback
 pytest.importorskip("dask")
 pytest.importorskip("distributed")
 
+import _dask_cluster  # noqa: E402
 import dask.array as da  # noqa: E402
-from dask.distributed import Client, LocalCluster  # noqa: E402
+from _dask_cluster import start_cluster, stop_cluster  # noqa: E402
 from sklearn.base import ClassifierMixin, RegressorMixin  # noqa: E402
 from sklearn.metrics import log_loss  # noqa: E402
 
@@ -40,35 +40,8 @@ pytestmark = [
     ),
 ]
 
-CLUSTER_START_TIMEOUT = 90  # seconds
 TEST_TIMEOUT = 150  # seconds, per test
 BLOCK = 1_000
-
-
-def start_cluster(**kwargs):
-    faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
-    try:
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            **kwargs,
-        )
-        client = Client(cluster, timeout=30)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
-    return cluster, client
-
-
-def stop_cluster(cluster, client):
-    faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
-    try:
-        client.close(timeout=30)
-        cluster.close(timeout=30)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +55,7 @@ def client():
 
 @pytest.fixture(autouse=True)
 def watchdog():
-    faulthandler.dump_traceback_later(TEST_TIMEOUT, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+    yield from _dask_cluster.watchdog(TEST_TIMEOUT)
 
 
 def problem(kind, n_samples=4_000, n_features=10, seed=0):
@@ -160,6 +131,17 @@ def test_lbfgs_reaches_the_single_machine_optimum(
     if kind != "regression":
         np.testing.assert_array_equal(remote.classes_, local.classes_)
     assert remote.loss_ == pytest.approx(local.loss_, rel=1e-9)
+
+
+def test_mlp_lbfgs_takes_the_single_machine_path(client):
+    """Non-convex, but from the same start the iterates are the same up to
+    the order of the sums."""
+    X, y = problem("multiclass")
+    params = dict(solver="lbfgs", hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    local = MLPClassifier(**params).fit(X, y)
+    remote = MLPClassifier(**params).fit(*dask(X, y))
+    assert_same_optimum(local, remote)
+    assert remote.n_iter_ == local.n_iter_
 
 
 def test_sparse_blocks_reach_the_optimum(client):
@@ -293,6 +275,11 @@ def test_early_stopping_on_a_dask_validation_set(client):
     assert est.best_validation_score_ == max(est.validation_scores_)
     assert est.score(X_val, y_val) == pytest.approx(est.best_validation_score_, 1e-9)
     assert len(est.validation_loss_curve_) == est.n_iter_
+    # a validation set in memory is sent to the workers: the same fit
+    same = SGDLinearRegressor(**est.get_params()).fit(
+        *dask(X, y), X_val=X_val, y_val=y_val
+    )
+    assert same.validation_scores_ == pytest.approx(est.validation_scores_, 1e-12)
 
 
 class EpochCount(QuietCallback):
@@ -340,7 +327,7 @@ def test_bad_input_gets_clear_errors(client, monkeypatch):
     with pytest.raises(ValueError, match="at least 2 classes"):
         est.fit(dX, da.zeros(len(y), chunks=BLOCK))
     with pytest.raises(ValueError, match="features"):
-        SGDLogisticClassifier(**LBFGS).fit(X, y).predict(dX[:, :5]).compute()
+        SGDLogisticClassifier(**LBFGS).fit(X, y).predict(dX[:, :5])
     # without a distributed Client: an error that says so
     import distributed
 
@@ -390,11 +377,9 @@ def test_a_worker_killed_during_fit(client, solver):
         assert "not changed" in str(exc)
         np.testing.assert_array_equal(flat(est), before)
     else:
+        # the lost blocks were recomputed: the model of an undisturbed fit
         assert est.t_ == 6 * len(y)
-        if solver == "lbfgs":  # deterministic: the same iterates
-            assert_same_optimum(reference, est, rtol=1e-8)
-        else:  # the blocks' placement may change: the same quality
-            assert est.score(X, y) == pytest.approx(reference.score(X, y), abs=0.02)
+        assert_same_optimum(reference, est, rtol=1e-12)
     finally:
         client.wait_for_workers(2, timeout=60)
     assert killer.killed is not None
@@ -404,9 +389,9 @@ def test_a_worker_killed_during_fit(client, solver):
 
 
 def test_fit_on_data_larger_than_a_workers_memory():
-    """1.1 GB of float64 in 10 blocks on two workers of 1 GB each (of which
-    ~215 MB are a worker's own imports): each worker holds its share of the
-    prepared blocks, and the client holds none of them.
+    """1.6 GB of float64 in 20 blocks on two workers of 1.5 GB each (of
+    which ~300 MB go to a worker's own imports and buffers): each worker
+    holds its share of the prepared blocks, and the client holds none.
 
     Spilling and pausing are switched off, so that a worker holding more
     than its memory would be killed (terminate at 95%) rather than slowed.
@@ -422,14 +407,14 @@ def test_fit_on_data_larger_than_a_workers_memory():
             "distributed.worker.memory.pause": False,
         }
     ):
-        cluster, client = start_cluster(memory_limit="1GB")
+        cluster, client = start_cluster(memory_limit="1.5GB")
     try:
-        n, d, blocks = 2_750_000, 50, 10
+        n, d, blocks = 4_000_000, 50, 20
         rng = da.random.default_rng(0)
         X = rng.standard_normal((n, d), chunks=(n // blocks, d))
         coef = np.linspace(-1, 1, d)
         y = X @ coef + 0.1 * rng.standard_normal(n, chunks=n // blocks)
-        assert X.nbytes > 1e9
+        assert X.nbytes > 1.5e9
         held = []
 
         class Holdings(QuietCallback):
@@ -452,7 +437,7 @@ def test_fit_on_data_larger_than_a_workers_memory():
         [per_worker] = held
         assert len(per_worker) == 2
         assert sum(per_worker) >= X.nbytes  # the prepared blocks are held ...
-        assert max(per_worker) <= 0.7 * X.nbytes  # ... each worker its share
+        assert max(per_worker) <= 0.6 * X.nbytes  # ... each worker its share
         assert peak_after - peak_before < 0.25 * X.nbytes  # and not the client
     finally:
         stop_cluster(cluster, client)
