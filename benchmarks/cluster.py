@@ -10,7 +10,8 @@ processes with one thread each (``--workers``, 2) and measures:
    scikit-learn's ``LogisticRegression(C=1)`` in this process on the NumPy
    copy (``--threads`` BLAS threads, 2: the cores the two workers use). The
    three minimise Σ log-loss + ½‖w‖²/C (dask-ml also penalises its
-   intercept). Reported for each: test accuracy, the objective per training
+   intercept). For reference, the sgdlearn lbfgs fit on the NumPy copy in
+   this process too. Reported for each: test accuracy, the objective per training
    row at its coefficients, and the largest coefficient difference from
    scikit-learn's, relative to the largest of scikit-learn's coefficients.
    Also the stochastic path, ``SGDLogisticClassifier(solver="adagrad")``
@@ -237,6 +238,18 @@ def logistic_comparison(args):
         cluster.close()
 
     machine.limit_threads(args.threads, with_torch=False)
+    seconds, est = best_fit(
+        lambda: SGDLogisticClassifier(solver="lbfgs", alpha=1.0 / C),
+        *train, args.repeats,
+    )  # fmt: skip
+    results.append(
+        contender(
+            f'sgdlearn SGDLogisticClassifier(solver="lbfgs", alpha={1 / C:g}), '
+            f"NumPy, one process, {args.threads} BLAS threads",
+            seconds, est, train, test, C, key="sgdlearn-numpy",
+        )
+    )  # fmt: skip
+    note(f"  sgdlearn lbfgs, NumPy: {seconds:.2f} s")
     seconds, est = best_fit(
         lambda: LogisticRegression(C=C), train[0], train[1], args.repeats
     )
