@@ -83,7 +83,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 data is trained in float32.
+            Training data. float32 data is trained in float32. A Dask array
+            or DataFrame (with y, sample_weight and the validation data as
+            Dask or in-memory arrays) is trained where its blocks are, on
+            the workers of the current ``dask.distributed`` Client, and is
+            never gathered: L-BFGS data-parallel, the other solvers by local
+            SGD with parameter averaging (see the out-of-core user guide).
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values (class labels for classifiers).
         sample_weight : array-like of shape (n_samples,), default=None

@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
+from ._cluster import DaskAwareScore, accuracy_from, accuracy_statistics, blockwise
 from ._losses import LOSSES
 
 # The loss of one logistic column per class or label.
@@ -156,8 +157,18 @@ class ClassTargets:
 
     def class_weight_factor(self, y, encoding, incremental):
         """Per-sample class weights multiplying sample_weight (None: all 1)."""
-        if self.class_weight is None:
+        if not self.uses_class_weight(encoding, incremental):
             return None
+        classes = encoding["classes_"]
+        index = np.searchsorted(classes, column_or_1d(y))
+        counts = np.bincount(index, minlength=classes.size)
+        return self.class_weights(classes, counts)[index]
+
+    def uses_class_weight(self, encoding, incremental):
+        """Whether the fit weighs classes; the ValueError of a class_weight
+        that cannot be used with these targets or this kind of fit."""
+        if self.class_weight is None:
+            return False
         if encoding["_multilabel_"]:
             raise ValueError("class_weight is not supported for multilabel y.")
         if incremental and self.class_weight == "balanced":
@@ -166,18 +177,24 @@ class ClassTargets:
                 "class frequencies of the whole stream are unknown. Pass a dict, "
                 "e.g. from sklearn.utils.class_weight.compute_class_weight."
             )
-        if isinstance(self.class_weight, dict):
-            values = np.asarray(list(self.class_weight.values()), dtype=float)
-            if not (np.isfinite(values).all() and (values >= 0).all()):
-                raise ValueError(
-                    "class_weight values must be finite and non-negative, got "
-                    f"{self.class_weight!r}."
-                )
-        y = column_or_1d(y)
-        weights = compute_class_weight(
-            self.class_weight, classes=encoding["classes_"], y=y
-        )
-        return weights[np.searchsorted(encoding["classes_"], y)]
+        return True
+
+    def class_weights(self, classes, counts):
+        """The weight of each class: ``class_weight``'s dict, or 'balanced'
+        from the number of samples of each class, ``counts`` (as
+        ``compute_class_weight``: n / (n_classes · count))."""
+        if self.class_weight == "balanced":
+            if not np.all(counts > 0):
+                raise ValueError("classes should have valid labels that are in y")
+            counts = np.asarray(counts, dtype=np.float64)
+            return counts.sum() / (classes.size * counts)
+        values = np.asarray(list(self.class_weight.values()), dtype=float)
+        if not (np.isfinite(values).all() and (values >= 0).all()):
+            raise ValueError(
+                "class_weight values must be finite and non-negative, got "
+                f"{self.class_weight!r}."
+            )
+        return compute_class_weight(self.class_weight, classes=classes, y=classes)
 
     @staticmethod
     def score(loss, raw, Y, sample_weight, encoding):
@@ -240,6 +257,10 @@ class ClassifierGlue(ClassifierMixin):
 
     _multilabel = False
 
+    # scikit-learn's score on the class (dask-ml's wrappers recognise it);
+    # accuracy from per-block counts on Dask input (``_cluster``)
+    score = DaskAwareScore(ClassifierMixin.score, accuracy_statistics, accuracy_from)
+
     def _classifier_partial_fit(self, X, y, sample_weight, classes):
         """partial_fit with ``classes`` required on the first call."""
         if getattr(self, "_state", None) is None and classes is None:
@@ -250,6 +271,7 @@ class ClassifierGlue(ClassifierMixin):
                 )
         return self._partial_fit(X, y, sample_weight, classes=classes)
 
+    @blockwise
     def predict(self, X):
         """Predict class labels (an indicator matrix for multilabel models).
 
@@ -271,6 +293,7 @@ class ClassifierGlue(ClassifierMixin):
         index = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)
         return self.classes_[index]
 
+    @blockwise
     def predict_log_proba(self, X):
         """Log of the class probabilities, computed stably from the raw scores.
 
@@ -295,6 +318,7 @@ class ClassifierGlue(ClassifierMixin):
             return log_p
         return log_softmax(log_p, axis=1)  # one-vs-rest: normalise the sigmoids
 
+    @blockwise
     def predict_proba(self, X):
         """Class probabilities.
 

@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
+from . import _cluster
 from ._activations import ACTIVATIONS
 from ._losses import make_loss
 from ._networks import Layout, Network
@@ -29,12 +30,16 @@ from ._params import FULL_BATCH_SOLVERS, LBFGS_SOLVER
 from ._threads import blas_threads_for
 from ._training import (
     Dataset,
+    FitData,
+    FitRequest,
     TrainingState,
     Validation,
+    astuple_shallow,
     pack_state,
     train_epochs,
     train_lbfgs,
     unpack_state,
+    zero_weights_error,
 )
 from ._validation_check import warn_if_unlike_training
 
@@ -118,25 +123,15 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     packed = getattr(estimator, "_state", None) if continuing else None
     old_state = None if packed is None else unpack_state(packed)
     known = None if old_state is None else targets.known_encoding(estimator)
-    X, y = validate_training_data(estimator, X, y, old_state, targets.y_numeric)
-    sample_weight = checked_weights(sample_weight, X)
-    if known is not None and not incremental:
-        targets.check_warm_start(y, known)
-    Y, encoding = targets.encode(y, X.dtype, known=known, classes=classes)
-    loss = make_loss(encoding["_loss_"])
-    spec.check(loss)
-    solver = spec.resolve(X.shape[0], X.shape[1], incremental, loss)
-    class_factor = targets.class_weight_factor(y, encoding, incremental)
-    if class_factor is not None:
-        sample_weight = class_factor.astype(X.dtype) * (
-            1.0 if sample_weight is None else sample_weight
-        )
-    if sample_weight is not None and not sample_weight.sum() > 0:
-        raise ValueError("The sample weights sum to zero: there is nothing to fit.")
-
-    train, val = split_validation(
-        estimator, parts, X, Y, sample_weight, validation, incremental, encoding, loss
+    request = FitRequest(
+        X, y, sample_weight, validation, incremental, classes, old_state, known
     )
+    dask_input = _cluster.is_dask_input(X, y, sample_weight, *(validation or ()))
+    prepare = _cluster.prepare_data if dask_input else prepare_data
+    data = prepare(estimator, parts, request)
+    X, y, sample_weight = data.X, data.y, data.sample_weight
+    train, val, encoding, loss = data.train, data.val, data.encoding, data.loss
+    solver = spec.resolve(X.shape[0], X.shape[1], incremental, loss)
     layout = Layout((X.shape[1], *model.hidden_layer_sizes, encoding["n_outputs_"]))
     if continuing:
         theta = theta_from_weights(estimator, model, layout, X.dtype, "continue from")
@@ -149,7 +144,7 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
         state.continue_from(theta)
     else:
         state = new_state(estimator, model, spec, layout, X.dtype, solver)
-        model.start(state.theta, layout, loss, train.Y, train.sample_weight)
+        model.start(state.theta, layout, loss, train)
 
     objective = make_objective(
         model,
@@ -157,7 +152,7 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
         layout,
         loss,
         train.weight_total,
-        model.constant_outputs(loss, train.Y.shape[1]),
+        model.constant_outputs(loss, train.n_targets),
     )
     model.check_batch_size(spec.params["batch_size"], solver, train.n_samples)
     config = spec.loop_config(
@@ -214,6 +209,32 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
         estimator=estimator, X=X, y=y, metadata=metadata, reconstruction_attributes={}
     )
     return estimator
+
+
+def prepare_data(estimator, parts, request):
+    """:class:`FitData` of in-memory data (the cluster's: ``_cluster``)."""
+    X, y, sample_weight, validation, incremental, classes, old_state, known = (
+        astuple_shallow(request)
+    )
+    targets, spec = parts.targets, parts.solver
+    X, y = validate_training_data(estimator, X, y, old_state, targets.y_numeric)
+    sample_weight = checked_weights(sample_weight, X)
+    if known is not None and not incremental:
+        targets.check_warm_start(y, known)
+    Y, encoding = targets.encode(y, X.dtype, known=known, classes=classes)
+    loss = make_loss(encoding["_loss_"])
+    spec.check(loss)
+    class_factor = targets.class_weight_factor(y, encoding, incremental)
+    if class_factor is not None:
+        sample_weight = class_factor.astype(X.dtype) * (
+            1.0 if sample_weight is None else sample_weight
+        )
+    if sample_weight is not None and not sample_weight.sum() > 0:
+        raise zero_weights_error()
+    train, val = split_validation(
+        estimator, parts, X, Y, sample_weight, validation, incremental, encoding, loss
+    )
+    return FitData(X, y, sample_weight, train, val, encoding, loss)
 
 
 def validate_training_data(estimator, X, y, old_state, y_numeric):

@@ -13,6 +13,7 @@ from sklearn.utils._available_if import available_if
 
 from ._base import BaseSGDEstimator, stochastic_solver
 from ._classifier import ClassifierGlue, ClassTargets
+from ._cluster import blockwise
 from ._losses import LOSSES
 from ._models import LinearModel
 from ._params import store_params
@@ -206,6 +207,7 @@ class _LinearClassifier(ClassifierGlue, _LinearModel):
         """
         return self._classifier_partial_fit(X, y, sample_weight, classes)
 
+    @blockwise
     def decision_function(self, X):
         """Raw scores x·W + b: the log-odds, or one score per class.
 

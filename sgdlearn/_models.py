@@ -46,10 +46,11 @@ class LinearModel:
             return loss.variance_outputs(n_targets)
         return None
 
-    def start(self, theta, layout, loss, Y, sample_weight):
-        """Start b at the constant that best fits Y under the loss."""
+    def start(self, theta, layout, loss, train):
+        """Start b at the constant that best fits the training targets
+        (``train.best_constant``) under the loss."""
         if self.fit_intercept:
-            layout.intercepts(theta)[0][...] = loss.best_constant(Y, sample_weight)
+            layout.intercepts(theta)[0][...] = train.best_constant(loss)
 
     @staticmethod
     def auto_batch_size(n_samples):
@@ -142,7 +143,7 @@ class MLP:
         self.weight_init = weight_init
         self.max_fun = max_fun
 
-    def start(self, theta, layout, loss, Y, sample_weight):
+    def start(self, theta, layout, loss, train):
         """The random start stands (scikit-learn's MLP does the same)."""
 
     @staticmethod

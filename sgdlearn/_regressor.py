@@ -7,6 +7,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._base import stochastic_solver
+from ._cluster import DaskAwareScore, blockwise, r2_from, r2_statistics
 
 
 class RegressionTargets:
@@ -111,6 +112,11 @@ class RegressorGlue(RegressorMixin):
         tags.target_tags.multi_output = True
         return tags
 
+    # scikit-learn's score on the class (dask-ml's wrappers recognise it);
+    # R² from per-block statistics on Dask input (``_cluster``)
+    score = DaskAwareScore(RegressorMixin.score, r2_statistics, r2_from)
+
+    @blockwise
     def predict(self, X, return_std=False):
         """Predict targets: the inverse link of the raw output.
 

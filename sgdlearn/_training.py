@@ -11,7 +11,7 @@ passes a copy and commits it only when training returns.
 
 import copy
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.sparse as sp
@@ -98,13 +98,13 @@ _COMPONENTS = {
 }
 
 
-def _pack(component):
+def pack_component(component):
     if component is None:
         return None
     return {"kind": type(component).__name__, "fields": dict(vars(component))}
 
 
-def _unpack(packed):
+def unpack_component(packed):
     if packed is None:
         return None
     component = object.__new__(_COMPONENTS[packed["kind"]])
@@ -123,7 +123,7 @@ def pack_state(state):
     """
     packed = dict(vars(state))
     for name in ("optimizer", "schedule", "average"):
-        packed[name] = _pack(packed[name])
+        packed[name] = pack_component(packed[name])
     return packed
 
 
@@ -132,7 +132,7 @@ def unpack_state(packed):
     state = object.__new__(TrainingState)
     vars(state).update(copy.deepcopy(packed))
     for name in ("optimizer", "schedule", "average"):
-        setattr(state, name, _unpack(getattr(state, name)))
+        setattr(state, name, unpack_component(getattr(state, name)))
     return state
 
 
@@ -152,10 +152,26 @@ class Dataset:
         return self.X.shape[0]
 
     @property
+    def n_targets(self):
+        """Columns of the encoded targets Y."""
+        return self.Y.shape[1]
+
+    @property
     def weight_total(self):
         if self.sample_weight is None:
             return float(self.n_samples)
         return float(self.sample_weight.sum())
+
+    def __sizeof__(self):
+        """Bytes of the arrays held (what Dask counts for a block it keeps)."""
+        arrays = [self.Y, self.sample_weight]
+        if sp.issparse(self.X):
+            arrays += [self.X.data, self.X.indices, self.X.indptr]
+        else:
+            arrays.append(self.X)
+        return object.__sizeof__(self) + sum(
+            a.nbytes for a in arrays if isinstance(a, np.ndarray)
+        )
 
     def take(self, indices):
         """A new Dataset of the rows at ``indices`` (a copy)."""
@@ -165,6 +181,50 @@ class Dataset:
         """(X, Y, sample_weight) of the selected rows: views for a slice."""
         weight = None if self.sample_weight is None else self.sample_weight[rows]
         return self.X[rows], self.Y[rows], weight
+
+    # What the loops ask of their training data. A Dataset answers in this
+    # process; ``_cluster.ClusterData`` answers the same questions from
+    # blocks held on the workers of a Dask cluster.
+
+    def best_constant(self, loss):
+        """The raw output per column that fits Y best under ``loss``."""
+        return loss.best_constant(self.Y, self.sample_weight)
+
+    def full_batch(self, objective, dtype):
+        """A function ``value_grad(params, grads)``: J/Σs at θ, its gradient
+        written into ``grads`` (``Objective.value_grad`` on every row)."""
+        ws = objective.network.workspace(
+            objective.full_batch_rows(self.n_samples), dtype, share_output=True
+        )
+
+        def value_grad(params, grads):
+            return objective.value_grad(
+                params, grads, self.X, self.Y, self.sample_weight, ws
+            )
+
+        return value_grad
+
+    def epoch_runner(self, objective, state, config):
+        """A function running one epoch (:func:`run_epoch`) over the rows,
+        advancing ``state``; it returns the epoch's loss J/Σs."""
+        layout = objective.network.layout
+        params = Params(state.theta, layout)
+        grads = Params(np.zeros_like(state.theta), layout)
+        batch_size = min(config.batch_size, self.n_samples)
+        ws = objective.network.workspace(batch_size, state.theta.dtype)
+        reader = BatchReader(self, batch_size)
+        return lambda: run_epoch(objective, state, params, grads, reader, config, ws)
+
+    def sample_loss(self, objective, params):
+        """Σ s ℓ / Σ s (no penalty) at θ on a strided sample of at most
+        about 1,000 rows (:func:`check_final`)."""
+        step = max(1, self.n_samples // 1000)
+        X, Y, w = self.rows(slice(0, None, step))
+        return objective.mean_loss(objective.predict_raw(params, X), Y, w)
+
+    def predict_raw(self, objective, params):
+        """Raw outputs of every row at θ (validation)."""
+        return objective.predict_raw(params, self.X)
 
 
 @dataclass(frozen=True)
@@ -295,10 +355,8 @@ def check_final(objective, params, state, train):
     sample of at most 1,000 training rows. (L-BFGS needs no such sample:
     its final loss is J/Σs at the final θ.)
     """
-    step = max(1, train.n_samples // 1000)
-    X, Y, w = train.rows(slice(0, None, step))
     with np.errstate(all="ignore"):
-        loss = objective.mean_loss(objective.predict_raw(params, X), Y, w)
+        loss = train.sample_loss(objective, params)
     if _diverged(loss + objective.penalty_per_sample(params), state):
         raise divergence_error(max(state.n_iter, 1))
 
@@ -310,12 +368,53 @@ def _validate(objective, params, val, epoch):
     a score of infinite predictions is meaningless: an infinite validation
     loss is the divergence error, checked before scoring.
     """
-    raw = objective.predict_raw(params, val.data.X)
+    raw = val.data.predict_raw(objective, params)
     # mean_loss overwrites its input; the score needs the raw outputs
     loss = objective.mean_loss(raw.copy(), val.data.Y, val.data.sample_weight)
     if not (np.isfinite(raw).all() and np.isfinite(loss)):
         raise divergence_error(epoch)
     return val.score(raw), loss + objective.penalty_per_sample(params)
+
+
+@dataclass(frozen=True)
+class FitRequest:
+    """What a fit was called with: the data as given, the validation data
+    (X_val, y_val, sample_weight_val) or None, whether it continues
+    (``partial_fit``), the classes of a first ``partial_fit``, and the state
+    and target encoding of the fit being continued (or None)."""
+
+    X: object
+    y: object
+    sample_weight: object
+    validation: tuple | None
+    incremental: bool
+    classes: object
+    old_state: object
+    known: dict | None
+
+
+def astuple_shallow(instance):
+    """A dataclass's fields as a tuple, in order, not copied."""
+    return tuple(getattr(instance, f.name) for f in fields(instance))
+
+
+@dataclass(frozen=True)
+class FitData:
+    """A fit's data, checked and encoded: X, y and sample_weight as the
+    callbacks see them, the training rows, the validation rows (a
+    :class:`Validation` or None), the targets' encoding and the loss."""
+
+    X: object
+    y: object
+    sample_weight: object
+    train: object
+    val: object
+    encoding: dict
+    loss: object
+
+
+def zero_weights_error():
+    return ValueError("The sample weights sum to zero: there is nothing to fit.")
 
 
 @dataclass(frozen=True)
@@ -545,18 +644,14 @@ def train_epochs(objective, state, train, val, config, hooks):
     ran out. A KeyboardInterrupt stops after the current batch with a
     warning, keeping what was learned.
     """
-    layout = objective.network.layout
-    params = Params(state.theta, layout)
-    grads = Params(np.zeros_like(state.theta), layout)
-    batch_size = min(config.batch_size, train.n_samples)
-    ws = objective.network.workspace(batch_size, state.theta.dtype)
-    reader = BatchReader(train, batch_size)
+    params = Params(state.theta, objective.network.layout)
+    epoch = train.epoch_runner(objective, state, config)
     stopped = False
     with np.errstate(all="ignore"):
         try:
             for _ in range(config.max_epochs):
                 hooks.epoch_begin(state)
-                loss = run_epoch(objective, state, params, grads, reader, config, ws)
+                loss = epoch()
                 stopped = record_epoch(
                     state, objective, params, loss, val, config, train.n_samples
                 )
@@ -591,19 +686,12 @@ class FullBatchRun:
         self.hooks = hooks
         self.params = Params(state.theta, layout)
         self.grads = Params(np.zeros_like(state.theta), layout)
-        self.ws = objective.network.workspace(
-            objective.full_batch_rows(train.n_samples),
-            state.theta.dtype,
-            share_output=True,
-        )
+        self._value_grad = train.full_batch(objective, state.theta.dtype)
         self.config = LoopConfig(1, False, 1, config.tol, 0, False, config.verbose)
 
     def evaluate(self):
         """J/Σs at ``state.theta``, its gradient written into ``grads``."""
-        train = self.train
-        return self.objective.value_grad(
-            self.params, self.grads, train.X, train.Y, train.sample_weight, self.ws
-        )
+        return self._value_grad(self.params, self.grads)
 
     def begin(self):
         self.hooks.epoch_begin(self.state)

@@ -134,3 +134,58 @@ def test_sweep_prints_epochs_to_target_per_setting():
         assert cells[1:3] == ["0.03", "32"]
         assert len(cells[3].split(", ")) == 2  # one entry per seed
         assert 0.5 < float(cells[4]) < 5  # a ratio of test losses
+
+
+def table_rows(text, first_cell):
+    """The cells of the markdown rows whose first cell starts with ``first_cell``."""
+    return [
+        [cell.strip() for cell in line.strip().strip("|").split("|")]
+        for line in text.splitlines()
+        if line.startswith(f"| {first_cell}")
+    ]
+
+
+def test_cluster_benchmark_quick(tmp_path):
+    """benchmarks/cluster.py --quick: every row of its table, on a LocalCluster
+    of two worker processes; the fits agree with scikit-learn's optimum and the
+    client's process receives far less than the data during the large fit."""
+    pytest.importorskip("distributed")
+    pytest.importorskip("dask_ml")
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "cluster.py"),
+        "--quick",
+        "--out", str(tmp_path),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    table = (tmp_path / "cluster-latest.md").read_text()
+    assert done.stdout.strip() == table.strip()
+
+    lbfgs = table_rows(table, 'sgdlearn SGDLogisticClassifier(solver="lbfgs"')
+    assert [row[0].endswith("Dask arrays") for row in lbfgs] == [True, False]
+    dask_ml = table_rows(table, "dask-ml LogisticRegression")
+    stochastic = table_rows(table, 'sgdlearn SGDLogisticClassifier(solver="adagrad")')
+    sklearn = table_rows(table, "scikit-learn LogisticRegression")
+    assert len(dask_ml) == len(stochastic) == len(sklearn) == 1
+    optimum = float(sklearn[0][4])
+    for row in lbfgs + dask_ml:
+        assert float(row[4]) == pytest.approx(optimum, rel=1e-4), row
+        assert float(row[5]) < 0.02, row  # the same coefficients
+    assert float(stochastic[0][4]) < 1.05 * optimum
+    ratios = table_rows(table, "sgdlearn lbfgs ÷")
+    assert [row[0] for row in ratios] == [
+        "sgdlearn lbfgs ÷ dask-ml lbfgs",
+        "sgdlearn lbfgs ÷ scikit-learn",
+    ]
+    assert all(row[1].endswith("met)") for row in ratios)
+
+    scaling = [table_rows(table, f"{n} |") for n in (1, 2)]
+    assert all(len(rows) == 1 and float(rows[0][3]) > 0 for rows in scaling)
+    assert len(table_rows(table, "1 worker ÷ 2 workers")) == 1
+
+    (large,) = table_rows(table, "40,000 × 50")
+    data_mb = float(large[0].split(", ")[1].removesuffix(" MB"))
+    assert large[-1] == "yes"
+    assert float(large[5]) < 0.01 * data_mb  # X never reached the client
+    assert float(large[6]) >= 0  # what moved between the workers

@@ -22,7 +22,6 @@ connects with a timeout, and a watchdog ends the test process with a
 traceback of every thread if a test, or the cluster's start, hangs.
 """
 
-import faulthandler
 import os
 import re
 import traceback
@@ -36,9 +35,10 @@ dask = pytest.importorskip("dask")
 pytest.importorskip("distributed")
 pytest.importorskip("dask_ml")
 
+import _dask_cluster  # noqa: E402
 import dask.array as da  # noqa: E402
 import joblib  # noqa: E402
-from dask.distributed import Client, LocalCluster  # noqa: E402
+from _dask_cluster import start_cluster, stop_cluster  # noqa: E402
 from dask_ml.wrappers import Incremental, ParallelPostFit  # noqa: E402
 from sklearn.metrics import accuracy_score, r2_score  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
@@ -60,40 +60,23 @@ pytestmark = [
     ),
 ]
 
-CLUSTER_START_TIMEOUT = 90  # seconds
 TEST_TIMEOUT = 120  # seconds, per test
 
 
 @pytest.fixture(scope="module")
 def client():
     """A two-process LocalCluster on 127.0.0.1 and a client connected to it."""
-    faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
-    try:
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        )
-        client = Client(cluster, timeout=30)
-    finally:
-        faulthandler.cancel_dump_traceback_later()
+    cluster, client = start_cluster()
     try:
         yield client
     finally:
-        faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
-        client.close(timeout=30)
-        cluster.close(timeout=30)
-        faulthandler.cancel_dump_traceback_later()
+        stop_cluster(cluster, client)
 
 
 @pytest.fixture(autouse=True)
 def watchdog():
     """End the process, dumping every thread's stack, if the test hangs."""
-    faulthandler.dump_traceback_later(TEST_TIMEOUT, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+    yield from _dask_cluster.watchdog(TEST_TIMEOUT)
 
 
 @pytest.fixture(scope="module")

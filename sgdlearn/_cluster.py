@@ -1,0 +1,853 @@
+"""Data-parallel training on a Dask cluster: the data stays on the workers.
+
+When ``fit``, ``partial_fit``, ``predict`` (and its kind) or ``score`` is
+given a Dask array or Dask DataFrame, the rows are never brought to the
+client. Dask is an optional dependency: a collection is recognised only when
+``dask`` was already imported (``"dask" in sys.modules``), so without Dask
+nothing here imports it, and it is recognised before scikit-learn's input
+validation (which would compute it).
+
+The blocks on the workers
+-------------------------
+A fit needs a ``dask.distributed.Client`` (:func:`current_client`): without
+one it raises a ``ValueError`` saying so, rather than computing the data
+with the local scheduler (which would gather it into this process).
+X (its column chunks joined), y and sample_weight must have the same,
+known row chunks (a DataFrame's are computed with ``lengths=True``; a
+NumPy y or sample_weight is split along X's rows). Each block is then
+checked (``check_X_y``: NaN, infinity, dtype), converted to the training
+dtype (CSR for sparse blocks), its targets encoded and its weights built,
+by a function mapped over the blocks *on the workers*
+(:func:`_prepare_block`). The prepared blocks are persisted there as
+futures, one per block, computed from the source graph: a worker lost
+during the fit has its blocks recomputed from that graph by Dask. Before
+that, a classifier's labels are found in one pass over y's blocks (unique
+labels and counts per block, combined on the client): they give
+``classes_`` and the ``class_weight="balanced"`` weights; a regressor's
+encoding is read from y's first row. A linear model's intercept starts at
+the Σs-weighted mean of the blocks' best constants (exact for the squared
+error; a start only, for the other losses: the optimum is the same).
+
+L-BFGS, data-parallel
+---------------------
+``_training.train_lbfgs`` runs unchanged on :class:`ClusterData`, whose
+``full_batch`` answers J/Σs and its gradient at θ: θ (small) is sent to
+every block's worker, each computes Σ s ℓ and Σ s ∇ℓ of its block with the
+same NumPy code as a single machine (``Objective.value_grad`` of the
+objective scattered once, penalty left out), the small results are gathered
+and summed on the client, and the penalty is added there. The iterates are
+those of one process up to the order of floating-point sums: the optimum
+is the single-machine one.
+
+Stochastic solvers: local SGD with parameter averaging
+------------------------------------------------------
+One epoch is one round: every worker runs one epoch of the chosen solver
+(``_training.run_epoch``, on a Dataset of the blocks of its shard: one
+contiguous run of blocks per worker, fixed when the blocks are prepared) from
+the same θ and optimizer state, with its own random generator, on its share of the
+objective (data term of its rows; the penalty scaled by its share Σs_w/Σs,
+so the shares add up to J). The client then averages, weighted by each
+worker's Σs_w: θ, the optimizer's state arrays (SGD's velocity, Adagrad's
+and RMSprop's squared-gradient accumulators, Adam's moments) and the
+iterate average's mean; step counters (Adam's t, the schedule's step, the
+average's count) take the largest worker's value; scratch buffers are
+not averaged. The round's loss is the Σs_w-weighted mean of the workers'
+epoch losses; ``n_iter_`` counts rounds and ``t_`` the samples of all
+workers. The shards and their generators' seeds depend only on the blocks,
+the number of workers and ``random_state``: the same fit on a cluster of as
+many workers gives bitwise the same model, also when a lost worker's shard
+was recomputed elsewhere.
+
+One-shot averaging of models trained on disjoint shards reaches the
+optimum's neighbourhood for convex losses, with a variance reduced by the
+number of shards (Zinkevich, Weimer, Li & Smola, "Parallelized Stochastic
+Gradient Descent", NIPS 2010); averaging periodically, here after each
+local epoch, converges at the rate of mini-batch SGD on all the data for
+smooth (strongly) convex problems as long as the local steps between
+averagings are not too many for the step size (Stich, "Local SGD
+converges fast and communicates little", ICLR 2019). What it means in
+practice: a round moves θ about as far as one epoch over one worker's
+share (the average of K moves each made on 1/K of the data), so a round
+makes the progress of 1/K of a single-machine epoch with K workers, at
+K times the throughput; the learning rate and batch size act on each
+worker as on a single machine, and the steps between averagings are the
+worker's batches per epoch, so a smaller step (or a decaying schedule)
+lets the averaged model settle at the optimum. For the non-convex MLPs
+averaging works in practice from a common start each round, without the
+guarantee. ``partial_fit`` on Dask input runs one round over its blocks.
+
+Validation, scores and predictions
+----------------------------------
+Early stopping needs a given validation set (``X_val``, ``y_val`` as Dask
+collections, prepared on the workers as the training blocks): the
+validation fraction cannot be held out of Dask input (a ``ValueError``
+says so). Each epoch the validation set's raw outputs (n_val × n_outputs,
+small next to X_val) are computed on the workers and gathered, and scored
+on the client with the estimator's own score against its targets, gathered
+once. The check that X_val looks like X is skipped on Dask input.
+
+``predict``, ``predict_proba``, ``predict_log_proba`` and
+``decision_function`` return lazy Dask arrays with one block per block of
+X, each block computed by the estimator's own NumPy method
+(:func:`blockwise`). ``score`` on Dask input adds up per-block statistics
+(the classifiers' weighted count of right predictions; the regressors'
+Σw, weighted mean, weighted squares about the mean and squared error per
+output, merged with Chan's parallel update) and computes accuracy or R²
+from them: neither X nor y is gathered. The regressors' and classifiers'
+``score`` stays scikit-learn's own function when looked up on the class
+(:class:`DaskAwareScore`): dask-ml's wrappers recognise it by identity and
+use their own scorers.
+
+Faults
+------
+A worker lost during a fit is handled by Dask: its blocks are recomputed
+from their source and its tasks rerun, and the fit goes on to the same
+result. When Dask gives up (``KilledWorker``, a cancelled future), the fit
+raises a ``RuntimeError`` naming what was lost and saying that the model
+was not changed (the engine's rollback restores it): a model trained on
+part of the data is never returned.
+
+Memory
+------
+No block is ever gathered, and each worker holds the prepared blocks it
+was given: a data set larger than one worker's memory trains as long as
+the cluster as a whole holds it (Dask spills to disk beyond that). A round
+of the stochastic solvers joins a worker's blocks into one Dataset for the
+epoch, so it briefly needs twice that worker's share; L-BFGS works block by
+block.
+"""
+
+import functools
+import sys
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    _check_sample_weight,
+    check_X_y,
+    column_or_1d,
+)
+
+from ._losses import make_loss
+from ._objective import Objective, Params
+from ._penalties import ElasticNet
+from ._training import (
+    Dataset,
+    FitData,
+    Validation,
+    astuple_shallow,
+    pack_component,
+    pack_state,
+    unpack_component,
+    unpack_state,
+    zero_weights_error,
+)
+
+# -- recognising Dask input -------------------------------------------------
+
+
+def is_dask_collection(obj):
+    """Whether ``obj`` is a Dask collection; never imports Dask itself."""
+    if obj is None or "dask" not in sys.modules:
+        return False
+    return sys.modules["dask"].is_dask_collection(obj)
+
+
+def is_dask_input(*objects):
+    """Whether any of ``objects`` is a Dask collection."""
+    return any(is_dask_collection(obj) for obj in objects)
+
+
+def current_client():
+    """The ``dask.distributed`` Client a fit on Dask input runs on."""
+    try:
+        from distributed import get_client
+
+        return get_client()
+    except (ImportError, ValueError) as exc:
+        raise ValueError(
+            "Fitting on Dask collections needs a dask.distributed Client: create "
+            "one first (from dask.distributed import Client; client = Client() "
+            "or Client(cluster)), or compute the data into NumPy arrays. sgdlearn "
+            "does not fall back to the local scheduler, which would gather the "
+            "data into this process."
+        ) from exc
+
+
+# -- checking Dask input on the client -------------------------------------
+
+
+def _as_array(collection, name):
+    """A Dask array of a Dask array or DataFrame (row lengths computed)."""
+    if hasattr(collection, "to_dask_array"):  # DataFrame or Series
+        collection = collection.to_dask_array(lengths=True)
+    if any(np.isnan(c) for c in collection.chunks[0]):
+        raise ValueError(
+            f"{name} is a Dask array of unknown chunk sizes: call "
+            f"{name}.compute_chunk_sizes() first (or to_dask_array(lengths=True) "
+            "on a DataFrame)."
+        )
+    return collection
+
+
+def _training_X(estimator, X, reset):
+    """X as a 2-D Dask array with one column chunk; n_features_in_ and
+    feature_names_in_ checked (or set) as validate_data does."""
+    if not is_dask_collection(X):
+        raise TypeError(
+            "X must be a Dask array or DataFrame when y, sample_weight or the "
+            f"validation data are Dask collections; got {type(X).__name__}."
+        )
+    _check_feature_names(estimator, _pandas_meta(X), reset=reset)
+    X = _as_array(X, "X")
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2D Dask array for X, got {X.ndim} dimension(s).")
+    if X.shape[0] == 0:
+        raise ValueError(
+            "X is an empty Dask array (0 samples): there is nothing to fit."
+        )
+    _check_n_features(estimator, X, reset=reset)
+    return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
+
+
+def _on_cluster(X_val, X):
+    """A validation X given in memory as a Dask array in row chunks like X's
+    (it is sent to the workers once); a Dask collection as it is."""
+    import dask.array as da
+
+    if is_dask_collection(X_val):
+        return X_val
+    return da.from_array(X_val, chunks=(X.chunks[0][0], -1), asarray=False)
+
+
+def _pandas_meta(X):
+    """A Dask DataFrame's empty pandas frame (its column names), else X."""
+    return X._meta if hasattr(X, "to_dask_array") else X
+
+
+def _aligned(values, X, name):
+    """y or a weight vector as a Dask array with X's row chunks (None stays
+    None; a NumPy array is split along them)."""
+    import dask.array as da
+
+    if values is None:
+        return None
+    if not is_dask_collection(values):
+        values = np.asarray(values)
+        if values.shape[:1] != X.shape[:1]:
+            raise ValueError(
+                f"{name} has {values.shape[:1] or 'no'} rows but X has {X.shape[0]}."
+            )
+        return da.from_array(values, chunks=(X.chunks[0], *values.shape[1:]))
+    values = _as_array(values, name)
+    if values.chunks[0] != X.chunks[0]:
+        raise ValueError(
+            f"X and {name} must have the same row chunks, got {X.chunks[0]} and "
+            f"{values.chunks[0]}: rechunk one like the other, e.g. "
+            f"{name}.rechunk({{0: X.chunks[0]}})."
+        )
+    if values.ndim > 1 and values.numblocks[1] > 1:
+        values = values.rechunk({1: -1})
+    return values
+
+
+def _row_blocks(array):
+    """The Delayed blocks of ``array`` along its rows (None: all None)."""
+    if array is None:
+        return None
+    return list(array.to_delayed().reshape(array.numblocks[0], -1)[:, 0])
+
+
+def _training_dtype(X, old_state):
+    """float32 for float32 data, else float64; a continued fit keeps its own."""
+    if old_state is not None:
+        return old_state.theta.dtype
+    return np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
+
+
+# -- the fit's data -----------------------------------------------------------
+
+
+def prepare_data(estimator, parts, request):
+    """``_engine.FitData`` of Dask input: the blocks prepared on the workers."""
+    X, y, sample_weight, validation, incremental, classes, old_state, known = (
+        astuple_shallow(request)
+    )
+    targets, spec = parts.targets, parts.solver
+    X_val, y_val, sw_val = validation if validation is not None else (None,) * 3
+    if X_val is None and spec.params["early_stopping"] and not incremental:
+        raise ValueError(
+            "early_stopping=True on Dask input needs a validation set given as "
+            "fit(..., X_val=..., y_val=...): validation_fraction cannot hold "
+            "out rows of a Dask collection. Pass X_val and y_val (Dask or NumPy)."
+        )
+    client = current_client()
+    X = _training_X(estimator, X, reset=old_state is None)
+    y = _aligned(y, X, "y")
+    sample_weight = _aligned(sample_weight, X, "sample_weight")
+    dtype = _training_dtype(X, old_state)
+
+    if targets.y_numeric:
+        encoding, class_weights = _regression_encoding(targets, y, dtype, known)
+    else:
+        encoding, class_weights = _class_encoding(
+            targets, client, y, dtype, known, incremental, classes
+        )
+    loss = make_loss(encoding["_loss_"])
+    spec.check(loss)
+    blocks = _BlockPreparation(targets, encoding, dtype, loss)
+    train = blocks.persist(client, X, y, sample_weight, class_weights)
+    if not train.weight_total > 0:
+        raise zero_weights_error()
+    val = None
+    if X_val is not None:
+        val = _validation(estimator, client, blocks, X, X_val, y_val, sw_val)
+    return FitData(X, y, sample_weight, train, val, encoding, loss)
+
+
+def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
+    """The validation rows prepared on the workers as the training blocks
+    (``blocks``), their targets gathered once, and the estimator's score."""
+    X_val = _training_X(estimator, _on_cluster(X_val, X), reset=False)
+    rows = blocks.persist(
+        client,
+        X_val,
+        _aligned(y_val, X_val, "y_val"),
+        _aligned(sample_weight_val, X_val, "sample_weight_val"),
+        None,
+    )
+    Y_val, w_val = rows.gathered_targets()
+    targets, loss, encoding = blocks.targets, blocks.loss, blocks.encoding
+    return Validation(
+        _ValidationRows(rows, Y_val, w_val),
+        lambda raw: targets.score(loss, raw, Y_val, w_val, encoding),
+    )
+
+
+def _regression_encoding(targets, y, dtype, known):
+    """The regression targets' encoding, read from y's first row (each
+    block's targets are checked on its worker)."""
+    _, encoding = targets.encode(y[:1].compute(), dtype, known=known)
+    return encoding, None
+
+
+def _class_encoding(targets, client, y, dtype, known, incremental, classes):
+    """(encoding, class weights or None) from one pass over y's blocks."""
+    if y.ndim > 1 and y.shape[1] > 1:
+        raise ValueError(
+            "Multilabel (2-D) targets are not supported on Dask input: give y "
+            "as a 1-D Dask array of labels, or compute it."
+        )
+    found = _gather(
+        client, client.compute([_delayed(_labels)(b) for b in _row_blocks(y)])
+    )
+    labels, inverse = np.unique(
+        np.concatenate([block_labels for block_labels, _ in found]), return_inverse=True
+    )
+    counts = np.bincount(
+        inverse, weights=np.concatenate([block_counts for _, block_counts in found])
+    )
+    if known is not None and not incremental:
+        targets.check_warm_start(labels, known)
+    _, encoding = targets.encode(labels, dtype, known=known, classes=classes)
+    if not targets.uses_class_weight(encoding, incremental):
+        return encoding, None
+    fitted = encoding["classes_"]
+    per_class = np.zeros(fitted.size)
+    per_class[np.searchsorted(fitted, labels)] = counts
+    return encoding, targets.class_weights(fitted, per_class)
+
+
+def _delayed(function):
+    import dask
+
+    return dask.delayed(function, pure=True)
+
+
+def _labels(y):
+    """(unique labels, their counts) of a block of y (on a worker)."""
+    return np.unique(column_or_1d(np.asarray(y)), return_counts=True)
+
+
+@dataclass(frozen=True)
+class _BlockPreparation:
+    """How each block is checked, converted and encoded on its worker."""
+
+    targets: object
+    encoding: dict
+    dtype: np.dtype
+    loss: object
+
+    def persist(self, client, X, y, sample_weight, class_weights):
+        """:class:`ClusterData` of the prepared blocks (empty blocks left out).
+
+        The blocks form one shard per worker, contiguous runs of blocks of
+        about equal count; each block is prepared on its shard's worker
+        (another one if that worker is lost).
+        """
+        X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
+        w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
+        prepared = [
+            _delayed(_prepare_block)(x, t, w, self, class_weights)
+            for x, t, w, rows in zip(X_blocks, y_blocks, w_blocks, X.chunks[0])
+            if rows > 0
+        ]
+        workers = sorted(client.nthreads()) or [None]
+        n_shards = min(len(workers), len(prepared))
+        shard_of = [i * n_shards // len(prepared) for i in range(len(prepared))]
+        blocks = [
+            client.compute(block, workers=workers[shard], allow_other_workers=True)
+            for block, shard in zip(prepared, shard_of)
+        ]
+        stats = _gather(client, client.map(_block_stats, blocks, loss=self.loss))
+        shards = [
+            [b for b, s in zip(blocks, shard_of) if s == shard]
+            for shard in range(n_shards)
+        ]
+        return ClusterData(client, blocks, shards, *map(np.asarray, zip(*stats)))
+
+
+def _prepare_block(X, y, sample_weight, preparation, class_weights):
+    """A block as a checked, encoded :class:`Dataset` (runs on a worker)."""
+    targets, dtype = preparation.targets, preparation.dtype
+    X, y = check_X_y(
+        X,
+        y,
+        accept_sparse="csr",
+        dtype=dtype,
+        order="C",
+        multi_output=True,
+        y_numeric=targets.y_numeric,
+    )
+    Y, _ = targets.encode(y, dtype, known=preparation.encoding)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        ).astype(dtype)
+    if class_weights is not None:
+        classes = preparation.encoding["classes_"]
+        factor = class_weights[np.searchsorted(classes, column_or_1d(y))]
+        sample_weight = factor.astype(dtype) * (
+            1.0 if sample_weight is None else sample_weight
+        )
+    return Dataset(X, Y, sample_weight)
+
+
+def _block_stats(data, loss):
+    """(rows, Σs, best constant, target columns) of a prepared block."""
+    return data.n_samples, data.weight_total, data.best_constant(loss), data.n_targets
+
+
+# -- talking to the workers ----------------------------------------------------
+
+
+def _gather(client, futures):
+    """The results of ``futures``; a lost worker Dask could not recover
+    becomes a RuntimeError saying the model was not changed."""
+    from distributed import KilledWorker
+    from distributed.client import FutureCancelledError
+
+    try:
+        return client.gather(futures)
+    except (KilledWorker, FutureCancelledError) as exc:
+        raise RuntimeError(
+            f"A Dask worker was lost during the fit and Dask could not recover "
+            f"its work ({type(exc).__name__}: {exc}). The model was not changed; "
+            "fit again once the cluster is healthy."
+        ) from exc
+
+
+def _rescaled(objective, weight_total, alpha_share):
+    """The objective with Σs ``weight_total`` and alpha times ``alpha_share``:
+    (1.0, 0) is the data term Σ s ℓ alone; a worker's share of J is its Σs_w
+    and the penalty's share Σs_w/Σs."""
+    penalty = objective.penalty
+    return Objective(
+        objective.network,
+        objective.loss,
+        ElasticNet(penalty.alpha * alpha_share, penalty.l1_ratio),
+        weight_total=weight_total,
+        fit_intercept=objective.fit_intercept,
+        constant_outputs=objective.constant_outputs,
+    )
+
+
+def _params(objective, theta):
+    return Params(theta, objective.network.layout)
+
+
+class ClusterData:
+    """Training rows held on the workers as prepared blocks (futures).
+
+    It answers what the training loops ask of a ``_training.Dataset``
+    (``n_samples``, ``weight_total``, ``best_constant``, ``full_batch``,
+    ``epoch_runner``, ``sample_loss``, ``predict_raw``) with tasks on the
+    blocks' workers and small results on the client.
+    """
+
+    def __init__(self, client, blocks, shards, rows, weights, constants, n_targets):
+        self.client = client
+        self.blocks = blocks
+        self.shards = shards
+        self.block_weights = dict(zip((b.key for b in blocks), weights))
+        self.n_samples = int(rows.sum())
+        self.weight_total = float(weights.sum())
+        self._weights = weights
+        self._constants = constants
+        self.n_targets = int(n_targets[0])
+
+    def best_constant(self, loss):
+        """The Σs-weighted mean of the blocks' best constants."""
+        return np.average(self._constants, axis=0, weights=self._weights)
+
+    def _map(self, function, **kwargs):
+        futures = self.client.map(function, self.blocks, pure=False, **kwargs)
+        return _gather(self.client, futures)
+
+    def full_batch(self, objective, dtype):
+        """``value_grad(params, grads)`` over every block: the data term on
+        the workers, summed and penalised on the client."""
+        [data_term] = self.client.scatter(
+            [_rescaled(objective, 1.0, 0.0)], broadcast=True, hash=False
+        )
+        scale = 1.0 / objective.weight_total
+
+        def value_grad(params, grads):
+            results = self._map(
+                _block_value_grad, objective=data_term, theta=params.theta
+            )
+            grads.theta[...] = sum(grad for _, grad in results)
+            grads.theta *= scale
+            objective.penalty.add_smooth_grad(params.coef, grads.coef, scale)
+            objective.penalty.add_l1_subgradient(params.coef, grads.coef, scale)
+            value = sum(loss for loss, _ in results)
+            return value * scale + objective.penalty_per_sample(params)
+
+        return value_grad
+
+    def epoch_runner(self, objective, state, config):
+        """One round of local SGD: an epoch on every worker, then the average."""
+
+        def run_round():
+            seeds = state.rng.integers(np.iinfo(np.int64).max, size=len(self.shards))
+            packed = pack_state(state)
+            futures = []
+            for blocks, seed in zip(self.shards, seeds):
+                share = sum(self.block_weights[b.key] for b in blocks)
+                local = _rescaled(objective, share, share / objective.weight_total)
+                # the scheduler runs it where the shard's blocks are
+                futures.append(
+                    self.client.submit(
+                        _local_epoch,
+                        local,
+                        packed,
+                        int(seed),
+                        config,
+                        *blocks,
+                        pure=False,
+                    )
+                )
+            results = _gather(self.client, futures)
+            shares = np.array([r["weight"] for r in results]) / self.weight_total
+            return _average_into(state, results, shares)
+
+        return run_round
+
+    def sample_loss(self, objective, params):
+        """The blocks' sample losses (``Dataset.sample_loss``), Σs-weighted."""
+        losses = self._map(_block_sample_loss, objective=objective, theta=params.theta)
+        return float(np.average(losses, weights=self._weights))
+
+    def predict_raw(self, objective, params):
+        """Raw outputs of every row, gathered (validation: n × outputs)."""
+        return np.vstack(self._map(_block_raw, objective=objective, theta=params.theta))
+
+    def gathered_targets(self):
+        """(Y, sample_weight) of every row (validation targets), gathered."""
+        parts = self._map(_block_targets)
+        Y = np.vstack([Y for Y, _ in parts])
+        if all(w is None for _, w in parts):
+            return Y, None
+        weights = [np.ones(len(Y), Y.dtype) if w is None else w for Y, w in parts]
+        return Y, np.concatenate(weights)
+
+
+@dataclass(frozen=True)
+class _ValidationRows:
+    """Validation rows on the workers, with their targets on the client."""
+
+    source: ClusterData
+    Y: np.ndarray
+    sample_weight: np.ndarray | None
+
+    def predict_raw(self, objective, params):
+        return self.source.predict_raw(objective, params)
+
+
+def _average_into(state, results, shares):
+    """Write the workers' average into ``state``; return the round's loss.
+
+    θ, the optimizer's state arrays and the iterate average's mean are
+    averaged with weights ``shares`` (Σs_w/Σs); counters take the largest
+    value; scratch buffers (names starting with '_') the first worker's.
+    """
+    theta = sum(
+        share * r["theta"].astype(np.float64) for r, share in zip(results, shares)
+    )
+    np.copyto(state.theta, theta, casting="unsafe")
+    for name in ("optimizer", "average"):
+        packed = [r[name] for r in results]
+        if packed[0] is not None:
+            setattr(state, name, unpack_component(_average_component(packed, shares)))
+    state.step = max(r["step"] for r in results)
+    if state.initial_loss is None:
+        state.initial_loss = float(np.dot(shares, [r["initial_loss"] for r in results]))
+    return float(np.dot(shares, [r["loss"] for r in results]))
+
+
+def _average_component(packed, shares):
+    """One packed optimizer or iterate average from the workers' (see
+    :func:`_average_into`)."""
+    fields = {}
+    for name, first in packed[0]["fields"].items():
+        values = [p["fields"][name] for p in packed]
+        if isinstance(first, np.ndarray) and not name.startswith("_"):
+            mean = sum(s * v.astype(np.float64) for s, v in zip(shares, values))
+            fields[name] = mean.astype(first.dtype)
+        elif isinstance(first, int | np.integer) and not isinstance(first, bool):
+            fields[name] = max(values)
+        else:
+            fields[name] = first
+    return {"kind": packed[0]["kind"], "fields": fields}
+
+
+# -- the tasks run on the workers ---------------------------------------------------
+
+
+def _block_value_grad(data, objective, theta):
+    """(Σ s ℓ, Σ s ∇ℓ) of a block at θ (``objective`` is the data term)."""
+    grads = _params(objective, np.zeros_like(theta))
+    with np.errstate(all="ignore"):
+        value = data.full_batch(objective, theta.dtype)(
+            _params(objective, theta), grads
+        )
+    return value, grads.theta
+
+
+def _block_sample_loss(data, objective, theta):
+    with np.errstate(all="ignore"):
+        return data.sample_loss(objective, _params(objective, theta))
+
+
+def _block_raw(data, objective, theta):
+    return data.predict_raw(objective, _params(objective, theta))
+
+
+def _block_targets(data):
+    return data.Y, data.sample_weight
+
+
+def _joined(blocks):
+    """One Dataset of a worker's blocks."""
+    if len(blocks) == 1:
+        return blocks[0]
+    Xs = [b.X for b in blocks]
+    X = sp.vstack(Xs, format="csr") if sp.issparse(Xs[0]) else np.concatenate(Xs)
+    Y = np.concatenate([b.Y for b in blocks])
+    if all(b.sample_weight is None for b in blocks):
+        return Dataset(X, Y, None)
+    weights = [
+        np.ones(b.n_samples, X.dtype) if b.sample_weight is None else b.sample_weight
+        for b in blocks
+    ]
+    return Dataset(X, Y, np.concatenate(weights))
+
+
+def _local_epoch(objective, packed, seed, config, *blocks):
+    """One epoch of the solver on a worker's blocks from the common state."""
+    data = _joined(blocks)
+    state = unpack_state(packed)
+    state.rng = np.random.default_rng(seed)
+    with np.errstate(all="ignore"):
+        loss = data.epoch_runner(objective, state, config)()
+    return {
+        "loss": loss,
+        "weight": data.weight_total,
+        "theta": state.theta,
+        "optimizer": pack_component(state.optimizer),
+        "average": pack_component(state.average),
+        "step": state.step,
+        "initial_loss": state.initial_loss,
+    }
+
+
+# -- predictions and scores on Dask input ------------------------------------------
+
+
+_NAMES_WARNING = "X does not have valid feature names"
+
+
+def _prediction_input(estimator, X):
+    """X as a Dask array with one column chunk, its feature names checked."""
+    _check_feature_names(estimator, _pandas_meta(X), reset=False)
+    if hasattr(X, "to_dask_array"):
+        X = X.to_dask_array()
+    _check_n_features(estimator, X, reset=False)
+    return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
+
+
+def _on_block(method, estimator, block, args, kwargs, index=None):
+    """``method`` of the estimator on one NumPy block (on a worker)."""
+    with warnings.catch_warnings():
+        # the names were checked on the client, against the Dask DataFrame
+        warnings.filterwarnings("ignore", message=_NAMES_WARNING)
+        result = method(estimator, block, *args, **kwargs)
+    return result if index is None else result[index]
+
+
+def _predict_block(block, method, estimator, args, kwargs, index):
+    return _on_block(method, estimator, block, args, kwargs, index)
+
+
+def blockwise(method):
+    """Decorate a prediction method: on a Dask array or DataFrame it returns
+    a lazy Dask array (a tuple of them for a tuple), one block per block of
+    X, each block computed by the method itself; other input goes straight
+    to the method."""
+
+    @functools.wraps(method)
+    def dispatch(self, X, *args, **kwargs):
+        if not is_dask_collection(X):
+            return method(self, X, *args, **kwargs)
+        X = _prediction_input(self, X)
+        probe = _on_block(
+            method, self, np.zeros((1, X.shape[1]), X.dtype), args, kwargs
+        )
+        if isinstance(probe, tuple):
+            return tuple(
+                _mapped(method, self, X, args, kwargs, part, index)
+                for index, part in enumerate(probe)
+            )
+        return _mapped(method, self, X, args, kwargs, probe, None)
+
+    return dispatch
+
+
+def _mapped(method, estimator, X, args, kwargs, probe, index):
+    """X.map_blocks of the method, shaped like ``probe`` (its one-row result)."""
+    if probe.ndim == 1:
+        chunks, drop_axis = (X.chunks[0],), 1
+    else:
+        chunks, drop_axis = (X.chunks[0], (probe.shape[1],)), None
+    return X.map_blocks(
+        _predict_block,
+        method=method,
+        estimator=estimator,
+        args=args,
+        kwargs=kwargs,
+        index=index,
+        dtype=probe.dtype,
+        chunks=chunks,
+        drop_axis=drop_axis,
+        meta=np.empty((0,) * probe.ndim, dtype=probe.dtype),
+    )
+
+
+class DaskAwareScore:
+    """A ``score`` that is scikit-learn's own function on the class (so that
+    ``type(est).score is RegressorMixin.score``, which dask-ml's wrappers
+    check) and, called on an estimator with Dask input, scores from
+    per-block statistics without gathering X or y.
+
+    Parameters
+    ----------
+    score : function
+        ``RegressorMixin.score`` or ``ClassifierMixin.score``.
+    statistics, combine : functions
+        A block's statistics from (y, prediction, weights), and the score
+        from the list of them.
+    """
+
+    def __init__(self, score, statistics, combine):
+        self.score = score
+        self.statistics = statistics
+        self.combine = combine
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self.score
+        numpy_score = self.score
+
+        @functools.wraps(numpy_score)
+        def score(X, y, sample_weight=None):
+            if not is_dask_input(X, y, sample_weight):
+                return numpy_score(instance, X, y, sample_weight=sample_weight)
+            return self._blockwise(instance, X, y, sample_weight)
+
+        return score
+
+    def _blockwise(self, estimator, X, y, sample_weight):
+        import dask
+
+        X = _prediction_input(estimator, X)
+        if any(np.isnan(c) for c in X.chunks[0]):
+            X = X.compute_chunk_sizes()
+        y = _aligned(y, X, "y")
+        sample_weight = _aligned(sample_weight, X, "sample_weight")
+        w_blocks = _row_blocks(sample_weight) or [None] * X.numblocks[0]
+        tasks = [
+            _delayed(_score_block)(estimator, x, t, w, self.statistics)
+            for x, t, w in zip(_row_blocks(X), _row_blocks(y), w_blocks)
+        ]
+        return self.combine(dask.compute(*tasks))
+
+
+def _score_block(estimator, X, y, sample_weight, statistics):
+    prediction = _on_block(type(estimator).predict, estimator, X, (), {})
+    weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
+    return statistics(np.asarray(y), prediction, weights.astype(np.float64))
+
+
+def accuracy_statistics(y, prediction, weights):
+    """(Σ w·right, Σ w) of a block."""
+    right = prediction == y if y.ndim == 1 else (prediction == y).all(axis=1)
+    return float(weights @ right), float(weights.sum())
+
+
+def accuracy_from(statistics):
+    right, total = np.sum(statistics, axis=0)
+    return float(right / total)
+
+
+def r2_statistics(y, prediction, weights):
+    """(Σw, weighted mean, Σ w (y − mean)², Σ w (y − ŷ)²) per output of a block."""
+    y = y.reshape(len(y), -1).astype(np.float64)
+    prediction = np.reshape(prediction, y.shape).astype(np.float64)
+    total = weights.sum()
+    mean = weights @ y / total if total > 0 else np.zeros(y.shape[1])
+    squares = weights @ (y - mean) ** 2
+    return total, mean, squares, weights @ (y - prediction) ** 2
+
+
+def r2_from(statistics):
+    """R² (uniform average over outputs, scikit-learn's conventions for a
+    constant target) from the blocks' statistics, merged with Chan et al.'s
+    parallel update of the sum of squares about the mean."""
+    total, mean, squares, residual = statistics[0]
+    for n_b, mean_b, squares_b, residual_b in statistics[1:]:
+        if n_b == 0:
+            continue
+        merged = total + n_b
+        delta = mean_b - mean
+        mean = mean + delta * (n_b / merged)
+        squares = squares + squares_b + delta**2 * (total * n_b / merged)
+        residual = residual + residual_b
+        total = merged
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(squares > 0, 1.0 - residual / squares, 0.0)
+    r2 = np.where((squares == 0) & (residual == 0), 1.0, r2)
+    return float(np.mean(r2))

@@ -1,0 +1,51 @@
+"""A two-process Dask LocalCluster for the tests that need one
+(test_dask.py, test_cluster.py), with a watchdog.
+
+Time is bounded by hand (pytest-timeout is not a dependency): the client
+connects with a timeout, and faulthandler ends the test process with a
+traceback of every thread if starting or closing the cluster, or a test
+(:func:`watchdog`), hangs. Import this module only after
+``pytest.importorskip("distributed")``.
+"""
+
+import faulthandler
+
+from dask.distributed import Client, LocalCluster
+
+CLUSTER_START_TIMEOUT = 90  # seconds
+
+
+def start_cluster(**kwargs):
+    """(cluster, client): two worker processes of one thread on 127.0.0.1;
+    ``kwargs`` go to LocalCluster (e.g. ``memory_limit``)."""
+    faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
+    try:
+        cluster = LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            **kwargs,
+        )
+        client = Client(cluster, timeout=30)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+    return cluster, client
+
+
+def stop_cluster(cluster, client):
+    faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
+    try:
+        client.close(timeout=30)
+        cluster.close(timeout=30)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+def watchdog(seconds):
+    """A generator for an autouse fixture: end the process, dumping every
+    thread's stack, if the test takes more than ``seconds``."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()

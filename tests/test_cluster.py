@@ -1,0 +1,443 @@
+"""Data-parallel training on Dask input (sgdlearn/_cluster.py).
+
+Every test runs on a real ``dask.distributed.LocalCluster`` of two worker
+processes (one thread each) bound to 127.0.0.1, started once per module;
+the larger-than-memory test starts its own, with a memory limit. As in
+tests/test_dask.py, a watchdog ends the process with every thread's stack
+if a test or a cluster's start hangs.
+"""
+
+import os
+import signal
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from conftest import QuietCallback
+
+pytest.importorskip("dask")
+pytest.importorskip("distributed")
+
+import _dask_cluster  # noqa: E402
+import dask.array as da  # noqa: E402
+from _dask_cluster import start_cluster, stop_cluster  # noqa: E402
+from sklearn.base import ClassifierMixin, RegressorMixin  # noqa: E402
+from sklearn.metrics import log_loss  # noqa: E402
+
+from sgdlearn import (  # noqa: E402
+    MLPClassifier,
+    MLPRegressor,
+    SGDLinearRegressor,
+    SGDLogisticClassifier,
+    SoftmaxClassifier,
+)
+
+pytestmark = [
+    pytest.mark.slow,  # a LocalCluster of worker processes
+    pytest.mark.filterwarnings(
+        "ignore::sklearn.exceptions.ConvergenceWarning",
+        "ignore::UserWarning:distributed",
+    ),
+]
+
+TEST_TIMEOUT = 150  # seconds, per test
+BLOCK = 1_000
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster, client = start_cluster()
+    try:
+        yield client
+    finally:
+        stop_cluster(cluster, client)
+
+
+@pytest.fixture(autouse=True)
+def watchdog():
+    yield from _dask_cluster.watchdog(TEST_TIMEOUT)
+
+
+def problem(kind, n_samples=4_000, n_features=10, seed=0):
+    """Standard normal X; 3 noisy linear classes, 2 classes, or a noisy
+    linear target."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    W = np.random.default_rng(99).standard_normal((n_features, 3))
+    scores = X @ W / np.sqrt(n_features) + 0.5 * rng.standard_normal((n_samples, 3))
+    if kind == "multiclass":
+        return X, np.argmax(scores, axis=1)
+    if kind == "binary":
+        return X, (scores[:, 0] > 0.3).astype(int)
+    return X, scores[:, 0]
+
+
+def dask(*arrays):
+    return [
+        None if a is None else da.from_array(a, chunks=(BLOCK, *np.shape(a)[1:]))
+        for a in arrays
+    ]
+
+
+def flat(est):
+    arrays = (
+        est.coefs_ + est.intercepts_
+        if hasattr(est, "coefs_")
+        else [
+            est.coef_,
+            est.intercept_,
+        ]
+    )
+    return np.concatenate([np.ravel(a) for a in arrays])
+
+
+def assert_same_optimum(local, remote, rtol=1e-6):
+    a, b = flat(local), flat(remote)
+    assert np.abs(a - b).max() <= rtol * np.abs(a).max(), (a, b)
+
+
+LBFGS = dict(solver="lbfgs", tol=1e-10, max_iter=2_000)
+
+
+# -- fast: recognising Dask input imports nothing ---------------------------------
+
+
+# -- L-BFGS: the single-machine optimum -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "Estimator, kind, params, weighted",
+    [
+        (SGDLogisticClassifier, "binary", {}, False),
+        (SGDLogisticClassifier, "multiclass", {"class_weight": "balanced"}, True),
+        (SoftmaxClassifier, "multiclass", {"class_weight": {0: 2.0, 1: 0.5}}, False),
+        (SGDLinearRegressor, "regression", {"alpha": 10.0}, True),
+    ],
+)
+def test_lbfgs_reaches_the_single_machine_optimum(
+    client, Estimator, kind, params, weighted
+):
+    X, y = problem(kind)
+    weight = np.random.default_rng(3).uniform(0, 2, len(y)) if weighted else None
+    local = Estimator(**LBFGS, **params).fit(X, y, sample_weight=weight)
+    remote = Estimator(**LBFGS, **params).fit(
+        *dask(X, y), sample_weight=dask(weight)[0]
+    )
+    assert_same_optimum(local, remote)
+    # fitted attributes are the same kinds of small objects as a NumPy fit's
+    assert type(remote.coef_) is np.ndarray and remote.n_features_in_ == 10
+    assert type(remote.loss_) is np.float64 and remote.solver_ == "lbfgs"
+    assert all(type(v) is np.float64 for v in remote.loss_curve_)
+    if kind != "regression":
+        np.testing.assert_array_equal(remote.classes_, local.classes_)
+    assert remote.loss_ == pytest.approx(local.loss_, rel=1e-9)
+
+
+def test_mlp_lbfgs_takes_the_single_machine_path(client):
+    """Non-convex, but from the same start the iterates are the same up to
+    the order of the sums."""
+    X, y = problem("multiclass")
+    params = dict(solver="lbfgs", hidden_layer_sizes=(8,), max_iter=30, random_state=0)
+    local = MLPClassifier(**params).fit(X, y)
+    remote = MLPClassifier(**params).fit(*dask(X, y))
+    assert_same_optimum(local, remote)
+    assert remote.n_iter_ == local.n_iter_
+
+
+def test_sparse_blocks_reach_the_optimum(client):
+    rng = np.random.default_rng(0)
+    X = sp.random(4_000, 50, density=0.1, format="csr", random_state=0)
+    y = (X @ rng.standard_normal(50) > 0).astype(int)
+    dX = da.from_array(X, chunks=(BLOCK, 50), asarray=False)
+    local = SGDLogisticClassifier(**LBFGS).fit(X, y)
+    remote = SGDLogisticClassifier(**LBFGS).fit(dX, dask(y)[0])
+    assert_same_optimum(local, remote)
+    # and a stochastic epoch on the CSR blocks
+    sgd = SGDLogisticClassifier(solver="adagrad", max_iter=10, random_state=0)
+    assert sgd.fit(dX, dask(y)[0]).score(X, y) > 0.8
+
+
+def test_dataframe_input_keeps_the_feature_names(client):
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    X, y = problem("regression")
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(10)])
+    dX = dd.from_pandas(frame, npartitions=4)
+    dy = dd.from_pandas(pd.Series(y), npartitions=4)
+    remote = SGDLinearRegressor(**LBFGS).fit(dX, dy)
+    local = SGDLinearRegressor(**LBFGS).fit(frame, y)
+    assert_same_optimum(local, remote)
+    np.testing.assert_array_equal(remote.feature_names_in_, frame.columns)
+    np.testing.assert_allclose(remote.predict(dX).compute(), local.predict(frame))
+
+
+# -- local SGD with parameter averaging --------------------------------------------
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adagrad", "adam"])
+def test_local_sgd_reaches_the_optimum_test_loss(client, solver):
+    """Convex: the averaged model's test log-loss is within 1% of the
+    optimum's."""
+    X, y = problem("binary", n_samples=20_000)
+    X_test, y_test = problem("binary", n_samples=5_000, seed=1)
+    optimum = SGDLogisticClassifier(**LBFGS).fit(X, y)
+    best = log_loss(y_test, optimum.predict_proba(X_test))
+    rate = {"sgd": 0.01, "adagrad": 0.1, "adam": 0.01}[solver]
+    est = SGDLogisticClassifier(
+        solver=solver, max_iter=15, tol=0, random_state=0, learning_rate_init=rate
+    )
+    est.fit(*dask(X, y))
+    assert log_loss(y_test, est.predict_proba(X_test)) <= 1.01 * best
+    assert est.n_iter_ == 15 and est.t_ == 15 * len(y)
+    assert len(est.loss_curve_) == 15 and est.loss_curve_[-1] < est.loss_curve_[0]
+
+
+def test_partial_fit_runs_one_round(client):
+    X, y = problem("multiclass")
+    est = SoftmaxClassifier(solver="sgd", random_state=0)
+    est.partial_fit(*dask(X, y), classes=[0, 1, 2])
+    est.partial_fit(*dask(X, y))
+    assert est.n_iter_ == 1 and est.t_ == 2 * len(y) and len(est.loss_curve_) == 2
+    assert est.score(X, y) > 0.6
+    with pytest.raises(ValueError, match="labels not in classes_"):
+        est.partial_fit(*dask(X, np.where(y == 2, 7, y)))
+
+
+@pytest.mark.parametrize("Estimator", [MLPRegressor, MLPClassifier])
+def test_mlps_train_through_local_sgd(client, Estimator):
+    kind = "regression" if Estimator is MLPRegressor else "multiclass"
+    X, y = problem(kind)
+    est = Estimator(
+        hidden_layer_sizes=(16,), max_iter=20, learning_rate_init=0.01, random_state=0
+    )
+    est.fit(*dask(X, y))
+    assert est.n_iter_ == 20 and len(est.coefs_) == 2
+    assert est.loss_curve_[-1] < 0.8 * est.loss_curve_[0]
+    assert est.score(X, y) > (0.65 if kind == "regression" else 0.6)
+
+
+# -- predictions and scores -------------------------------------------------------
+
+
+def test_predictions_are_lazy_blockwise_and_equal_numpy(client):
+    X, y = problem("multiclass")
+    clf = SGDLogisticClassifier(**LBFGS).fit(X, y)
+    reg = SGDLinearRegressor(**LBFGS).fit(*problem("regression"))
+    (dX,) = dask(X)
+    for method, est in [
+        ("predict", clf),
+        ("predict_proba", clf),
+        ("predict_log_proba", clf),
+        ("decision_function", clf),
+        ("predict", reg),
+    ]:
+        lazy = getattr(est, method)(dX)
+        assert isinstance(lazy, da.Array), method
+        assert lazy.chunks[0] == dX.chunks[0] and lazy.numblocks[0] == 4
+        np.testing.assert_allclose(lazy.compute(), getattr(est, method)(X), rtol=1e-12)
+
+
+def test_score_from_block_statistics(client):
+    X, y = problem("regression")
+    w = np.random.default_rng(1).uniform(0, 2, len(y))
+    reg = SGDLinearRegressor(**LBFGS).fit(X, y)
+    # scikit-learn's function on the class: dask-ml's wrappers check it
+    assert SGDLinearRegressor.score is RegressorMixin.score
+    assert SoftmaxClassifier.score is ClassifierMixin.score
+    dX, dy, dw = dask(X, y, w)
+    assert reg.score(dX, dy) == pytest.approx(reg.score(X, y), rel=1e-10)
+    assert reg.score(dX, dy, dw) == pytest.approx(reg.score(X, y, w), rel=1e-10)
+    Xc, yc = problem("multiclass")
+    clf = SoftmaxClassifier(**LBFGS).fit(Xc, yc)
+    dXc, dyc = dask(Xc, yc)
+    assert clf.score(dXc, dyc) == pytest.approx(clf.score(Xc, yc), rel=1e-12)
+    assert clf.score(dXc, dyc, dw) == pytest.approx(clf.score(Xc, yc, w), rel=1e-12)
+
+
+# -- validation and callbacks --------------------------------------------------
+
+
+def test_early_stopping_on_a_dask_validation_set(client):
+    X, y = problem("regression")
+    X_val, y_val = problem("regression", n_samples=2_000, seed=1)
+    est = SGDLinearRegressor(
+        solver="sgd",
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_iter=50,
+        learning_rate_init=0.05,
+        random_state=0,
+    )
+    dX_val, dy_val = dask(X_val, y_val)
+    est.fit(*dask(X, y), X_val=dX_val, y_val=dy_val)
+    assert len(est.validation_scores_) == est.n_iter_ < 50
+    # the best parameters were restored: their score is the best one
+    assert est.best_validation_score_ == max(est.validation_scores_)
+    assert est.score(X_val, y_val) == pytest.approx(est.best_validation_score_, 1e-9)
+    assert len(est.validation_loss_curve_) == est.n_iter_
+    # a validation set in memory is sent to the workers: the same fit
+    same = SGDLinearRegressor(**est.get_params()).fit(
+        *dask(X, y), X_val=X_val, y_val=y_val
+    )
+    assert same.validation_scores_ == pytest.approx(est.validation_scores_, 1e-12)
+
+
+class EpochCount(QuietCallback):
+    def __init__(self):
+        self.epochs = 0
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if context.parent is not None:
+            self.epochs += 1
+
+
+@pytest.mark.parametrize("solver", ["adagrad", "lbfgs"])
+def test_callbacks_see_one_sub_task_per_epoch(client, solver):
+    """As many epoch sub-tasks as a NumPy fit (L-BFGS: one per iteration,
+    and the last one begun, closed)."""
+    X, y = problem("binary")
+    counts = []
+    for data in [(X, y), dask(X, y)]:
+        counter = EpochCount()
+        est = SGDLogisticClassifier(solver=solver, max_iter=4, tol=0, random_state=0)
+        est.set_callbacks(counter)
+        est.fit(*data)
+        assert est.n_iter_ == 4
+        counts.append(counter.epochs)
+    assert counts[1] == counts[0] == (4 if solver == "adagrad" else 5)
+
+
+# -- bad input ---------------------------------------------------------------------
+
+
+def test_bad_input_gets_clear_errors(client, monkeypatch):
+    X, y = problem("binary")
+    dX, dy = dask(X, y)
+    est = SGDLogisticClassifier()
+    with pytest.raises(ValueError, match="same row chunks"):
+        est.fit(dX, da.from_array(y, chunks=500))
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        est.fit(dX[dX[:, 0] > 0], dy[dX[:, 0] > 0])
+    with pytest.raises(ValueError, match="validation_fraction"):
+        SGDLogisticClassifier(early_stopping=True).fit(dX, dy)
+    bad = X.copy()
+    bad[3_500, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.fit(dask(bad)[0], dy)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        est.fit(dX, da.zeros(len(y), chunks=BLOCK))
+    with pytest.raises(ValueError, match="features"):
+        SGDLogisticClassifier(**LBFGS).fit(X, y).predict(dX[:, :5])
+    # without a distributed Client: an error that says so
+    import distributed
+
+    def no_client():
+        raise ValueError("No clients found")
+
+    monkeypatch.setattr(distributed, "get_client", no_client)
+    with pytest.raises(ValueError, match="needs a dask.distributed Client"):
+        est.fit(dX, dy)
+
+
+# -- faults --------------------------------------------------------------------------
+
+
+class KillAWorker(QuietCallback):
+    """Kills one worker process (its nanny restarts it) at the second epoch."""
+
+    def __init__(self, client):
+        self.client = client
+        self.epochs = 0
+        self.killed = None
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if context.parent is not None:
+            self.epochs += 1
+            if self.epochs == 2:
+                pids = self.client.run(os.getpid)
+                self.killed, pid = sorted(pids.items())[0]
+                os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_a_worker_killed_during_fit(client, solver):
+    """The fit recovers (Dask recomputes the lost blocks) and gives the
+    model of an undisturbed fit, or raises a RuntimeError and leaves the
+    estimator as it was. Never a model of part of the data."""
+    X, y = problem("binary")
+    params = dict(solver=solver, max_iter=6, tol=0, random_state=0)
+    reference = SGDLogisticClassifier(**params).fit(*dask(X, y))
+    est = SGDLogisticClassifier(**params).fit(X[:100], y[:100])
+    before = flat(est).copy()
+    killer = KillAWorker(client)
+    est.set_callbacks(killer)
+    try:
+        est.fit(*dask(X, y))
+    except RuntimeError as exc:
+        assert "not changed" in str(exc)
+        np.testing.assert_array_equal(flat(est), before)
+    else:
+        # the lost blocks were recomputed: the model of an undisturbed fit
+        assert est.t_ == 6 * len(y)
+        assert_same_optimum(reference, est, rtol=1e-12)
+    finally:
+        client.wait_for_workers(2, timeout=60)
+    assert killer.killed is not None
+
+
+# -- larger than one worker's memory ------------------------------------------------
+
+
+def test_fit_on_data_larger_than_a_workers_memory():
+    """1.6 GB of float64 in 20 blocks on two workers of 1.5 GB each (of
+    which ~300 MB go to a worker's own imports and buffers): each worker
+    holds its share of the prepared blocks, and the client holds none.
+
+    Spilling and pausing are switched off, so that a worker holding more
+    than its memory would be killed (terminate at 95%) rather than slowed.
+    """
+    import resource
+
+    import dask
+
+    with dask.config.set(
+        {
+            "distributed.worker.memory.target": False,
+            "distributed.worker.memory.spill": False,
+            "distributed.worker.memory.pause": False,
+        }
+    ):
+        cluster, client = start_cluster(memory_limit="1.5GB")
+    try:
+        n, d, blocks = 4_000_000, 50, 20
+        rng = da.random.default_rng(0)
+        X = rng.standard_normal((n, d), chunks=(n // blocks, d))
+        coef = np.linspace(-1, 1, d)
+        y = X @ coef + 0.1 * rng.standard_normal(n, chunks=n // blocks)
+        assert X.nbytes > 1.5e9
+        held = []
+
+        class Holdings(QuietCallback):
+            def on_fit_task_end(self, estimator, context, **kwargs):
+                if context.parent is not None and not held:
+                    held.append(
+                        client.run_on_scheduler(
+                            lambda dask_scheduler: [
+                                w.nbytes for w in dask_scheduler.workers.values()
+                            ]
+                        )
+                    )
+
+        est = SGDLinearRegressor(solver="lbfgs", max_iter=5, tol=0)
+        est.set_callbacks(Holdings())
+        peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        est.fit(X, y)
+        peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        np.testing.assert_allclose(est.coef_, coef, atol=0.01)
+        [per_worker] = held
+        assert len(per_worker) == 2
+        assert sum(per_worker) >= X.nbytes  # the prepared blocks are held ...
+        assert max(per_worker) <= 0.6 * X.nbytes  # ... each worker its share
+        assert peak_after - peak_before < 0.25 * X.nbytes  # and not the client
+    finally:
+        stop_cluster(cluster, client)
