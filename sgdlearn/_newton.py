@@ -29,7 +29,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._training import FullBatchRun, warn_interrupted
+from ._training import LBFGS_FTOL, FullBatchRun, warn_interrupted
 
 # Armijo's sufficient decrease: a step t·δ must lower J/Σs by at least
 # this fraction of what the slope g·δ promises.
@@ -163,24 +163,23 @@ class _Solver:
         return scipy.linalg.lstsq(self.hessian, rhs, check_finite=False)[0]
 
 
-def line_search(run, start, direction, loss):
+def line_search(run, start, direction, slope, loss):
     """Backtrack from a full step until J/Σs falls by Armijo's condition.
 
-    ``start`` is θ where J/Σs is ``loss`` and the gradient ``run.grads``;
-    the state's θ moves along ``direction``. Returns the new J/Σs (with
-    θ and the gradient there), or None with θ back at ``start`` when no
-    step of the halvings decreases J/Σs enough (or the slope is not
-    negative).
+    ``start`` is θ where J/Σs is ``loss``, its gradient ``run.grads`` and
+    the gradient's slope along ``direction`` ``slope``; the state's θ moves
+    along ``direction``. Returns the new J/Σs (with θ and the gradient
+    there), or None with θ back at ``start`` when no step of the halvings
+    decreases J/Σs enough. The decrease must also be strict: once the steps
+    are below the resolution of θ's dtype, θ stops moving and so does
+    training.
     """
     theta = run.state.theta
-    slope = float(np.dot(run.grads.theta.astype(np.float64), direction))
-    if not slope < 0.0:
-        return None
     t = 1.0
     for _ in range(MAX_HALVINGS):
         np.copyto(theta, start + t * direction, casting="unsafe")
         value = run.evaluate()
-        if value <= loss + ARMIJO * t * slope:
+        if value < loss and value <= loss + ARMIJO * t * slope:
             return value
         t *= 0.5
     np.copyto(theta, start, casting="unsafe")
@@ -192,14 +191,24 @@ def _small_gradient(grads, tol):
     return float(np.max(np.abs(grads.theta), initial=0.0)) <= tol
 
 
+def _beyond_precision(slope, loss):
+    """Whether the decrease a Newton step promises, −slope/2, is within
+    L-BFGS's relative tolerance on J (``ftol``, a few float64 epsilons):
+    the optimum as closely as J/Σs can tell, which L-BFGS also reports as
+    convergence."""
+    return -0.5 * slope <= LBFGS_FTOL * max(abs(loss), 1.0)
+
+
 def train_newton(objective, state, train, val, config, hooks):
     """Full-batch Newton on J/Σs; one loss-curve entry per iteration.
 
     The contract of :func:`~sgdlearn._training.train_lbfgs`: it advances
     ``state`` by up to ``config.max_epochs`` iterations framed by the
     hooks, early stopping does not apply, and it returns True when the
-    gradient's largest entry fell to ``config.tol`` or a hook stopped it
-    (False: the iterations ran out, or the line search found no decrease).
+    gradient's largest entry fell to ``config.tol``, when the line search
+    found no decrease where the step's promise is below J/Σs's precision
+    (as L-BFGS's ``ftol``), or when a hook stopped it; False when the
+    iterations ran out or the line search found no decrease before that.
     A KeyboardInterrupt keeps the last iterate with a warning.
     """
     run = FullBatchRun(objective, state, train, val, config, hooks)
@@ -215,8 +224,12 @@ def train_newton(objective, state, train, val, config, hooks):
                     converged = True
                     break
                 direction = system.direction(run.params, run.grads)
-                value = line_search(run, accepted, direction, loss)
+                slope = float(np.dot(run.grads.theta.astype(np.float64), direction))
+                value = None
+                if slope < 0.0:
+                    value = line_search(run, accepted, direction, slope, loss)
                 if value is None:
+                    converged = _beyond_precision(slope, loss)
                     break
                 loss = value
                 accepted[...] = state.theta

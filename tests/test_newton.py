@@ -261,13 +261,22 @@ def test_glms_reach_scikit_learn(loss, Theirs):
 def test_float32_and_csr_give_the_float64_fit():
     X, y = _classification(False)
     dense = SGDLogisticClassifier(solver="newton", tol=1e-8).fit(X, y)
-    single = SGDLogisticClassifier(solver="newton", tol=1e-6).fit(
-        X.astype(np.float32), y
-    )
+    single = SGDLogisticClassifier(solver="newton").fit(X.astype(np.float32), y)
     sparse = SGDLogisticClassifier(solver="newton", tol=1e-8).fit(sp.csr_matrix(X), y)
     assert single.coef_.dtype == np.float32
     assert_allclose(single.coef_, dense.coef_, rtol=1e-3, atol=1e-3)
     assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-10)
+
+
+def test_float32_stops_where_its_steps_stop_moving_theta():
+    """A tol float32 cannot reach: the line search finds no strict decrease
+    and the fit stops with a warning, instead of running max_iter steps."""
+    X, y = _classification(False)
+    with pytest.warns(ConvergenceWarning):
+        est = SGDLogisticClassifier(solver="newton", tol=1e-9).fit(
+            X.astype(np.float32), y
+        )
+    assert est.n_iter_ < 20
 
 
 def test_stops_on_the_gradient_like_lbfgs():
