@@ -12,7 +12,9 @@ which keeps it fixed). Each iteration solves H_j δ_j = −g_j for every
 output (Cholesky), then backtracks along δ until J/Σs decreases enough
 (Armijo), and stops once the gradient's largest entry is at most ``tol``:
 scipy's criterion for L-BFGS (``gtol``), so the two solvers stop at the
-same distance from the optimum. The Hessian is accumulated in float64
+same distance from the optimum. Like L-BFGS (``ftol``), it also counts as
+converged a line search that finds no decrease where the step promises
+less than J/Σs can resolve. The Hessian is accumulated in float64
 whatever the dtype of X; sparse X is multiplied as CSR.
 
 A loss that is not convex everywhere (Tweedie with power 0 or > 2) can
@@ -22,7 +24,7 @@ penalty and collinear features, or a separable class whose ℓ'' vanishes)
 fails the Cholesky factorisation; δ is then the least-squares solution of
 minimum norm (``scipy.linalg.lstsq``), still a descent direction unless
 the gradient has no component H_j can see, when the line search finds no
-decrease and the fit stops without converging.
+decrease and the fit stops with a ConvergenceWarning.
 """
 
 import numpy as np
