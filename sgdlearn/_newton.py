@@ -72,6 +72,7 @@ class NewtonSystem:
         )
         self.row_weight = weight / objective.weight_total
         self.ridge = objective.penalty.l2 / objective.weight_total
+        self._scaled = None  # the buffer of a block of √weight-scaled [X 1]
 
     def direction(self, params, grads):
         """δ = −H⁻¹g per output, as a flat vector like θ (float64)."""
@@ -113,7 +114,7 @@ class NewtonSystem:
             curvature = objective.loss.hessian_diag(raw, Y[part])
             np.maximum(curvature, 0.0, out=curvature)
             curvature *= self.row_weight[part, None]
-            if (curvature == curvature[:, :1]).all():
+            if len(hessians) == 1 or (curvature == curvature[:, :1]).all():
                 hessians += self._gram(X[part], curvature[:, 0])
             else:
                 for j, hessian in enumerate(hessians):
@@ -140,11 +141,13 @@ class NewtonSystem:
                 gram[:p, p] = gram[p, :p] = np.asarray(weighted.sum(axis=0)).ravel()
                 gram[p, p] = weights.sum()
             return gram
-        scaled = np.empty((X.shape[0], m))
-        scaled[:, :p] = X
+        if self._scaled is None or len(self._scaled) < len(X):
+            self._scaled = np.empty((len(X), m))  # reused by later calls
+        scaled = self._scaled[: len(X)]
+        root = np.sqrt(weights)
+        np.multiply(X, root[:, None], out=scaled[:, :p])
         if self.with_intercept:
-            scaled[:, p] = 1.0
-        scaled *= np.sqrt(weights)[:, None]
+            scaled[:, p] = root
         return scaled.T @ scaled
 
 
