@@ -76,7 +76,8 @@ def rollback_on_error(estimator):
 
 
 class _EpochCallbacks:
-    """Reports each epoch (L-BFGS: iteration) to callbacks as a sub-task."""
+    """Reports each epoch (full-batch solvers: iteration) to callbacks as a
+    sub-task."""
 
     def __init__(self, estimator, context, X, y, metadata, attributes):
         self._estimator = estimator
@@ -102,7 +103,8 @@ class _EpochCallbacks:
         )
 
     def close(self):
-        """End a sub-task that was begun but never ran (L-BFGS's last one)."""
+        """End a sub-task that was begun but never ran (the full-batch
+        solvers' last one)."""
         if self._task is not None:
             self._task.call_on_fit_task_end(estimator=self._estimator)
             self._task = None

@@ -12,7 +12,9 @@ which keeps it fixed). Each iteration solves H_j δ_j = −g_j for every
 output (Cholesky), then backtracks along δ until J/Σs decreases enough
 (Armijo), and stops once the gradient's largest entry is at most ``tol``:
 scipy's criterion for L-BFGS (``gtol``), so the two solvers stop at the
-same distance from the optimum. The Hessian is accumulated in float64
+same distance from the optimum. Like L-BFGS (``ftol``), it also counts as
+converged a line search that finds no decrease where the step promises
+less than J/Σs can resolve. The Hessian is accumulated in float64
 whatever the dtype of X; sparse X is multiplied as CSR.
 
 A loss that is not convex everywhere (Tweedie with power 0 or > 2) can
@@ -22,14 +24,14 @@ penalty and collinear features, or a separable class whose ℓ'' vanishes)
 fails the Cholesky factorisation; δ is then the least-squares solution of
 minimum norm (``scipy.linalg.lstsq``), still a descent direction unless
 the gradient has no component H_j can see, when the line search finds no
-decrease and the fit stops without converging.
+decrease and the fit stops with a ConvergenceWarning.
 """
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._training import FullBatchRun, warn_interrupted
+from ._training import LBFGS_FTOL, FullBatchRun, warn_interrupted
 
 # Armijo's sufficient decrease: a step t·δ must lower J/Σs by at least
 # this fraction of what the slope g·δ promises.
@@ -70,6 +72,7 @@ class NewtonSystem:
         )
         self.row_weight = weight / objective.weight_total
         self.ridge = objective.penalty.l2 / objective.weight_total
+        self._scaled = None  # the buffer of a block of √weight-scaled [X 1]
 
     def direction(self, params, grads):
         """δ = −H⁻¹g per output, as a flat vector like θ (float64)."""
@@ -111,7 +114,7 @@ class NewtonSystem:
             curvature = objective.loss.hessian_diag(raw, Y[part])
             np.maximum(curvature, 0.0, out=curvature)
             curvature *= self.row_weight[part, None]
-            if (curvature == curvature[:, :1]).all():
+            if len(hessians) == 1 or (curvature == curvature[:, :1]).all():
                 hessians += self._gram(X[part], curvature[:, 0])
             else:
                 for j, hessian in enumerate(hessians):
@@ -138,11 +141,13 @@ class NewtonSystem:
                 gram[:p, p] = gram[p, :p] = np.asarray(weighted.sum(axis=0)).ravel()
                 gram[p, p] = weights.sum()
             return gram
-        scaled = np.empty((X.shape[0], m))
-        scaled[:, :p] = X
+        if self._scaled is None or len(self._scaled) < len(X):
+            self._scaled = np.empty((len(X), m))  # reused by later calls
+        scaled = self._scaled[: len(X)]
+        root = np.sqrt(weights)
+        np.multiply(X, root[:, None], out=scaled[:, :p])
         if self.with_intercept:
-            scaled[:, p] = 1.0
-        scaled *= np.sqrt(weights)[:, None]
+            scaled[:, p] = root
         return scaled.T @ scaled
 
 
@@ -163,24 +168,23 @@ class _Solver:
         return scipy.linalg.lstsq(self.hessian, rhs, check_finite=False)[0]
 
 
-def line_search(run, start, direction, loss):
+def line_search(run, start, direction, slope, loss):
     """Backtrack from a full step until J/Σs falls by Armijo's condition.
 
-    ``start`` is θ where J/Σs is ``loss`` and the gradient ``run.grads``;
-    the state's θ moves along ``direction``. Returns the new J/Σs (with
-    θ and the gradient there), or None with θ back at ``start`` when no
-    step of the halvings decreases J/Σs enough (or the slope is not
-    negative).
+    ``start`` is θ where J/Σs is ``loss``, its gradient ``run.grads`` and
+    the gradient's slope along ``direction`` ``slope``; the state's θ moves
+    along ``direction``. Returns the new J/Σs (with θ and the gradient
+    there), or None with θ back at ``start`` when no step of the halvings
+    decreases J/Σs enough. The decrease must also be strict: once the steps
+    are below the resolution of θ's dtype, θ stops moving and so does
+    training.
     """
     theta = run.state.theta
-    slope = float(np.dot(run.grads.theta.astype(np.float64), direction))
-    if not slope < 0.0:
-        return None
     t = 1.0
     for _ in range(MAX_HALVINGS):
         np.copyto(theta, start + t * direction, casting="unsafe")
         value = run.evaluate()
-        if value <= loss + ARMIJO * t * slope:
+        if value < loss and value <= loss + ARMIJO * t * slope:
             return value
         t *= 0.5
     np.copyto(theta, start, casting="unsafe")
@@ -192,14 +196,24 @@ def _small_gradient(grads, tol):
     return float(np.max(np.abs(grads.theta), initial=0.0)) <= tol
 
 
+def _beyond_precision(slope, loss):
+    """Whether the decrease a Newton step promises, −slope/2, is within
+    L-BFGS's relative tolerance on J (``ftol``, a few float64 epsilons):
+    the optimum as closely as J/Σs can tell, which L-BFGS also reports as
+    convergence."""
+    return -0.5 * slope <= LBFGS_FTOL * max(abs(loss), 1.0)
+
+
 def train_newton(objective, state, train, val, config, hooks):
     """Full-batch Newton on J/Σs; one loss-curve entry per iteration.
 
     The contract of :func:`~sgdlearn._training.train_lbfgs`: it advances
     ``state`` by up to ``config.max_epochs`` iterations framed by the
     hooks, early stopping does not apply, and it returns True when the
-    gradient's largest entry fell to ``config.tol`` or a hook stopped it
-    (False: the iterations ran out, or the line search found no decrease).
+    gradient's largest entry fell to ``config.tol``, when the line search
+    found no decrease where the step's promise is below J/Σs's precision
+    (as L-BFGS's ``ftol``), or when a hook stopped it; False when the
+    iterations ran out or the line search found no decrease before that.
     A KeyboardInterrupt keeps the last iterate with a warning.
     """
     run = FullBatchRun(objective, state, train, val, config, hooks)
@@ -215,8 +229,12 @@ def train_newton(objective, state, train, val, config, hooks):
                     converged = True
                     break
                 direction = system.direction(run.params, run.grads)
-                value = line_search(run, accepted, direction, loss)
+                slope = float(np.dot(run.grads.theta.astype(np.float64), direction))
+                value = None
+                if slope < 0.0:
+                    value = line_search(run, accepted, direction, slope, loss)
                 if value is None:
+                    converged = _beyond_precision(slope, loss)
                     break
                 loss = value
                 accepted[...] = state.theta

@@ -8,6 +8,10 @@ draw, and a clear ImportError says how to install it when it is missing.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+# The x-axis label of the full-batch solvers' curves (one entry per
+# iteration), by the solver a fit used (``solver_``).
+_ITERATION_LABELS = {"lbfgs": "L-BFGS iteration", "newton": "Newton iteration"}
+
 _MISSING_MATPLOTLIB = "LossCurveDisplay requires matplotlib: pip install matplotlib"
 
 
@@ -57,7 +61,8 @@ class LossCurveDisplay:
     Parameters
     ----------
     loss_curve : array-like of shape (n_epochs,)
-        Training loss after each epoch (each L-BFGS iteration), epoch 1 first.
+        Training loss after each epoch (each L-BFGS or Newton iteration), epoch 1
+        first.
     validation_loss_curve : array-like of shape (n_epochs,), default=None
         Validation loss after each epoch; None draws no validation curve.
     best_epoch : int, default=None
@@ -260,6 +265,7 @@ class LossCurveDisplay:
             estimator_name=type(model).__name__ if name is None else name,
         )
         display.plot(ax=ax, **kwargs)
-        if getattr(model, "solver", None) == "lbfgs":
-            display.ax_.set_xlabel("L-BFGS iteration")
+        solver = getattr(model, "solver_", getattr(model, "solver", None))
+        if solver in _ITERATION_LABELS:
+            display.ax_.set_xlabel(_ITERATION_LABELS[solver])
         return display

@@ -667,6 +667,12 @@ def train_epochs(objective, state, train, val, config, hooks):
     return stopped
 
 
+# L-BFGS's tolerance on the relative decrease of J (scipy's ``ftol``): a few
+# float64 epsilons, so that it stops on the gradient unless J/Σs cannot tell
+# a decrease any more (Newton's method stops there too).
+LBFGS_FTOL = 64 * np.finfo(float).eps
+
+
 class FullBatchRun:
     """What the full-batch solvers share: L-BFGS here, Newton in ``_newton``.
 
@@ -775,7 +781,7 @@ def train_lbfgs(objective, state, train, val, config, max_fun, hooks):
                     "maxfun": max_fun,
                     "gtol": config.tol,
                     # stop on the gradient, not on a small relative change of J
-                    "ftol": 64 * np.finfo(float).eps,
+                    "ftol": LBFGS_FTOL,
                 },
             )
             final, success = result.x, bool(result.success)

@@ -58,6 +58,16 @@ REGRESSORS = (SGDLinearRegressor, MLPRegressor)
 MLPS = (MLPRegressor, MLPClassifier)
 
 
+def several_iterations(Estimator):
+    """Parameters that keep a fit with ``tol=0`` iterating on small data.
+
+    'auto' takes Newton there, which solves the squared error in one
+    iteration and then stops (no step can decrease J any more); tests of
+    what happens between iterations pin 'lbfgs', what 'auto' took before.
+    """
+    return {"solver": "lbfgs"} if Estimator is SGDLinearRegressor else {}
+
+
 class QuietCallback:
     """Follows scikit-learn's FitCallback protocol with hooks that do nothing.
 

@@ -910,7 +910,8 @@ def test_verbose_prints_one_line_per_epoch(capsys):
 def test_not_verbose_prints_nothing(capsys):
     X, y = make_data(50)
     with pytest.warns(ConvergenceWarning):
-        SGDLinearRegressor(max_iter=3, tol=0.0).fit(X, y)
+        # 'lbfgs': 'auto' takes Newton, which converges in one iteration
+        SGDLinearRegressor(solver="lbfgs", max_iter=3, tol=0.0).fit(X, y)
     assert capsys.readouterr().out == ""
 
 
@@ -1076,7 +1077,8 @@ def test_scoring_monitor_lbfgs_records_iterations():
 def test_scoring_monitor_inside_pipeline():
     callback = pytest.importorskip("sklearn.callback")
     X, y = make_data(80)
-    est = SGDLinearRegressor(max_iter=4, tol=0.0, random_state=0)
+    # 'lbfgs': 'auto' takes Newton, which converges in one iteration
+    est = SGDLinearRegressor(solver="lbfgs", max_iter=4, tol=0.0, random_state=0)
     monitor = callback.ScoringMonitor(scoring="r2")
     est.set_callbacks(monitor)
     pipe = make_pipeline(StandardScaler(), est)

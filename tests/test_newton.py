@@ -142,23 +142,6 @@ REGRESSION_CASES = {
 }
 
 
-@pytest.mark.parametrize("case", list(REGRESSION_CASES))
-def test_regressor_reaches_the_lbfgs_optimum(case):
-    params, data = REGRESSION_CASES[case]
-    X, y = _regression(data.get("n_outputs", 1), data.get("positive", False))
-    if data.get("sparse"):
-        X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
-    weight = _weights(len(y)) if data.get("weighted") else None
-    fits = {
-        solver: SGDLinearRegressor(solver=solver, **TIGHT, **params).fit(
-            X, y, sample_weight=weight
-        )
-        for solver in ("newton", "lbfgs")
-    }
-    _same_fit(fits["newton"], fits["lbfgs"])
-    assert len(fits["newton"].loss_curve_) == fits["newton"].n_iter_
-
-
 CLASSIFICATION_CASES = {
     "binary": ({}, {}),
     "binary, no intercept": ({"fit_intercept": False}, {}),
@@ -180,20 +163,33 @@ def _classification(multiclass):
     return StandardScaler().fit_transform(X), y
 
 
-@pytest.mark.parametrize("case", list(CLASSIFICATION_CASES))
-def test_classifier_reaches_the_lbfgs_optimum(case):
-    params, data = CLASSIFICATION_CASES[case]
-    X, y = _classification(data.get("multiclass", False))
+def _case(case):
+    """(estimator class, its parameters, X, y, sample weights) of a case."""
+    if case in REGRESSION_CASES:
+        params, data = REGRESSION_CASES[case]
+        Estimator = SGDLinearRegressor
+        X, y = _regression(data.get("n_outputs", 1), data.get("positive", False))
+    else:
+        params, data = CLASSIFICATION_CASES[case]
+        Estimator = SGDLogisticClassifier
+        X, y = _classification(data.get("multiclass", False))
     if data.get("sparse"):
         X = sp.csr_matrix(np.where(np.abs(X) < 0.5, 0.0, X))
     weight = _weights(len(y)) if data.get("weighted") else None
+    return Estimator, params, X, y, weight
+
+
+@pytest.mark.parametrize("case", [*REGRESSION_CASES, *CLASSIFICATION_CASES])
+def test_reaches_the_lbfgs_optimum(case):
+    Estimator, params, X, y, weight = _case(case)
     fits = {
-        solver: SGDLogisticClassifier(solver=solver, **TIGHT, **params).fit(
+        solver: Estimator(solver=solver, **TIGHT, **params).fit(
             X, y, sample_weight=weight
         )
         for solver in ("newton", "lbfgs")
     }
     _same_fit(fits["newton"], fits["lbfgs"])
+    assert len(fits["newton"].loss_curve_) == fits["newton"].n_iter_
 
 
 @pytest.mark.parametrize("alpha", [0.1, 1.0, 10.0])
@@ -265,13 +261,22 @@ def test_glms_reach_scikit_learn(loss, Theirs):
 def test_float32_and_csr_give_the_float64_fit():
     X, y = _classification(False)
     dense = SGDLogisticClassifier(solver="newton", tol=1e-8).fit(X, y)
-    single = SGDLogisticClassifier(solver="newton", tol=1e-6).fit(
-        X.astype(np.float32), y
-    )
+    single = SGDLogisticClassifier(solver="newton").fit(X.astype(np.float32), y)
     sparse = SGDLogisticClassifier(solver="newton", tol=1e-8).fit(sp.csr_matrix(X), y)
     assert single.coef_.dtype == np.float32
     assert_allclose(single.coef_, dense.coef_, rtol=1e-3, atol=1e-3)
     assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-10)
+
+
+def test_float32_stops_where_its_steps_stop_moving_theta():
+    """A tol float32 cannot reach: the line search finds no strict decrease
+    and the fit stops with a warning, instead of running max_iter steps."""
+    X, y = _classification(False)
+    with pytest.warns(ConvergenceWarning):
+        est = SGDLogisticClassifier(solver="newton", tol=1e-9).fit(
+            X.astype(np.float32), y
+        )
+    assert est.n_iter_ < 20
 
 
 def test_stops_on_the_gradient_like_lbfgs():

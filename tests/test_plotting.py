@@ -179,17 +179,29 @@ def test_search_without_best_estimator_is_a_clear_error():
         LossCurveDisplay.from_estimator(search)
 
 
-def test_lbfgs_curves_are_per_iteration():
+@pytest.mark.parametrize(
+    ("solver", "label"),
+    [("lbfgs", "L-BFGS iteration"), ("newton", "Newton iteration"), ("auto", None)],
+)
+def test_full_batch_curves_are_per_iteration(solver, label):
     X, y = _regression()
-    est = SGDLinearRegressor(solver="lbfgs").fit(X, y)
+    est = SGDLinearRegressor(solver=solver).fit(X, y)
     display = LossCurveDisplay.from_estimator(est)
     assert len(display.lines_[0].get_ydata()) == est.n_iter_
-    assert "iteration" in display.ax_.get_xlabel()
+    # 'auto' is labelled by the solver it used
+    expected = (
+        label
+        or {"lbfgs": "L-BFGS iteration", "newton": "Newton iteration"}[est.solver_]
+    )
+    assert display.ax_.get_xlabel() == expected
 
 
 def test_warm_start_continues_the_curve():
     X, y = _regression()
-    est = SGDLinearRegressor(max_iter=3, tol=0, warm_start=True, random_state=0)
+    # 'lbfgs': 'auto' takes Newton, which converges in one iteration
+    est = SGDLinearRegressor(
+        solver="lbfgs", max_iter=3, tol=0, warm_start=True, random_state=0
+    )
     _fit(est, X, y)
     _fit(est, X, y)
     display = LossCurveDisplay.from_estimator(est)

@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from conftest import ALL, CLASSIFIERS, MLPS, QuietCallback
+from conftest import ALL, CLASSIFIERS, MLPS, QuietCallback, several_iterations
 from sklearn.exceptions import ConvergenceWarning
 
 from sgdlearn import (
@@ -662,7 +662,9 @@ def test_partial_fit_over_memmap_chunks_matches_fit_in_memory(Estimator, tmp_pat
     params = STREAM_PARAMS
     epochs = params["max_iter"]
 
-    in_memory = make_estimator(Estimator, **params).fit(X, y)
+    in_memory = make_estimator(
+        Estimator, **params, **several_iterations(Estimator)
+    ).fit(X, y)
 
     streamed = make_estimator(Estimator, **params)
     classes = {"classes": np.unique(y)} if Estimator in CLASSIFIERS else {}

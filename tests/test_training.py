@@ -4,8 +4,10 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import ALL, QuietCallback
-from sklearn.datasets import make_classification
+from conftest import ALL, QuietCallback, several_iterations
+from numpy.testing import assert_allclose
+from sklearn.datasets import load_breast_cancer, make_classification
+from sklearn.preprocessing import StandardScaler
 
 from sgdlearn import (
     MLPClassifier,
@@ -42,7 +44,7 @@ class StopAt(InterruptAt):
 
 @pytest.mark.parametrize("Estimator", ALL)
 def test_keyboard_interrupt_stops_with_a_warning_and_a_usable_model(Estimator):
-    est = Estimator(max_iter=50, tol=0, random_state=0)
+    est = Estimator(max_iter=50, tol=0, random_state=0, **several_iterations(Estimator))
     est.set_callbacks(InterruptAt(3))
     with pytest.warns(UserWarning, match="interrupted"):
         est.fit(X, y)
@@ -55,12 +57,32 @@ def test_keyboard_interrupt_stops_with_a_warning_and_a_usable_model(Estimator):
 
 @pytest.mark.parametrize("Estimator", ALL)
 def test_a_callback_can_stop_training(Estimator):
-    est = Estimator(max_iter=50, tol=0, random_state=0)
+    est = Estimator(max_iter=50, tol=0, random_state=0, **several_iterations(Estimator))
     est.set_callbacks(StopAt(4))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # stopping is not a convergence failure
         est.fit(X, y)
     assert est.n_iter_ == 4
+
+
+@pytest.mark.parametrize("Callback", [StopAt, InterruptAt])
+def test_newton_reports_each_iteration_and_can_be_stopped(Callback):
+    """Newton frames its iterations like L-BFGS (one sub-task each)."""
+    data, target = load_breast_cancer(return_X_y=True)
+    data = StandardScaler().fit_transform(data)
+    est = SGDLogisticClassifier(solver="newton", max_iter=100, tol=0)
+    est.set_callbacks(Callback(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the interruption's
+        est.fit(data, target)
+    assert est.n_iter_ == 3
+    assert len(est.loss_curve_) == 3
+    assert np.all(np.diff(est.loss_curve_) < 0)
+    full = SGDLogisticClassifier(solver="newton", max_iter=3, tol=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full.fit(data, target)
+    assert_allclose(est.coef_, full.coef_)
 
 
 def test_lbfgs_reports_each_iteration_and_can_be_stopped():
