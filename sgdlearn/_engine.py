@@ -133,7 +133,9 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     data = prepare(estimator, parts, request)
     X, y, sample_weight = data.X, data.y, data.sample_weight
     train, val, encoding, loss = data.train, data.val, data.encoding, data.loss
-    solver = spec.resolve(X.shape[0], X.shape[1], incremental, loss)
+    solver = spec.resolve(
+        X.shape[0], X.shape[1], incremental, loss, distributed=dask_input
+    )
     layout = Layout((X.shape[1], *model.hidden_layer_sizes, encoding["n_outputs_"]))
     if continuing:
         theta = theta_from_weights(estimator, model, layout, X.dtype, "continue from")

@@ -52,7 +52,7 @@ class SolverSpec:
             params["penalty"], params["alpha"], params["l1_ratio"]
         )
 
-    def resolve(self, n_samples, n_features, incremental, loss):
+    def resolve(self, n_samples, n_features, incremental, loss, distributed=False):
         """The solver a fit on ``n_samples`` rows of ``n_features`` uses:
         ``solver`` itself, unless it is 'auto' (the linear models' default).
 
@@ -65,8 +65,18 @@ class SolverSpec:
         out for it, else 'lbfgs' when nothing rules that out. Otherwise it
         is 'adagrad', whose steps decay by themselves (so a constant rate
         still settles) and which takes lazy steps on sparse data.
+
+        ``distributed`` data (Dask input, ``_cluster``) has no Newton
+        solver: its Hessian is not summed over the blocks. 'auto' passes
+        it by, and an explicit 'newton' is a ``ValueError``.
         """
         solver = self.params["solver"]
+        if distributed and solver == NEWTON_SOLVER:
+            raise ValueError(
+                "solver='newton' trains on data in memory only. On Dask input "
+                "use solver='lbfgs' (data-parallel, the same optimum) or a "
+                "stochastic solver."
+            )
         if solver != AUTO_SOLVER:
             return solver
         if (
@@ -75,8 +85,10 @@ class SolverSpec:
             or self.params["early_stopping"]
         ):
             return AUTO_STOCHASTIC_SOLVER
-        if n_features + 1 <= AUTO_NEWTON_MAX_FEATURES and not self.obstacle(
-            NEWTON_SOLVER, loss
+        if (
+            not distributed
+            and n_features + 1 <= AUTO_NEWTON_MAX_FEATURES
+            and not self.obstacle(NEWTON_SOLVER, loss)
         ):
             return NEWTON_SOLVER
         if not self.obstacle(LBFGS_SOLVER, loss):
