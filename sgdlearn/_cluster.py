@@ -105,13 +105,19 @@ from their source and its tasks rerun, and the fit goes on to the same
 result. When Dask gives up (``KilledWorker``, a cancelled future), the fit
 raises a ``RuntimeError`` naming what was lost and saying that the model
 was not changed (the engine's rollback restores it): a model trained on
-part of the data is never returned.
+part of the data is never returned. While no worker is left at all, the
+fit waits for one, as any Dask computation does.
 
 Memory
 ------
-No block is ever gathered, and each worker holds the prepared blocks it
-was given: a data set larger than one worker's memory trains as long as
-the cluster as a whole holds it (Dask spills to disk beyond that). A round
+The blocks are persisted, not streamed from their source each iteration:
+no block is ever gathered, and each worker holds the prepared blocks of
+its shard (their memory is what Dask counts for them: a Dataset reports
+its arrays' bytes). A data set larger than one worker's memory trains as
+long as the cluster as a whole holds it with room for each worker's own
+imports (Dask spills to disk beyond that, if the cluster allows it); a
+prepared block shares X's memory when the source block is already C-ordered
+in the training dtype. A round
 of the stochastic solvers joins a worker's blocks into one Dataset for the
 epoch, so it briefly needs twice that worker's share; L-BFGS works block by
 block.
