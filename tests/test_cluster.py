@@ -385,6 +385,60 @@ def test_a_worker_killed_during_fit(client, solver):
     assert killer.killed is not None
 
 
+def _die_on_next_evaluation():
+    """Make this worker process end itself in its next evaluation of a block
+    (run on one worker by ``client.run``): it dies while running a task."""
+    from sgdlearn._training import Dataset
+
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    Dataset.full_batch = die
+
+
+class KillAWorkerInItsNextTask(QuietCallback):
+    """At the second epoch, arms one worker to die in its next task."""
+
+    def __init__(self, client):
+        self.client = client
+        self.epochs = 0
+        self.armed = None
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        if context.parent is not None:
+            self.epochs += 1
+            if self.epochs == 2:
+                self.armed = sorted(self.client.nthreads())[0]
+                self.client.run(_die_on_next_evaluation, workers=[self.armed])
+
+
+def test_a_lost_worker_dask_gives_up_on_leaves_the_model_unchanged():
+    """With no failure allowed (``distributed.scheduler.allowed-failures``
+    0), a worker that dies while running a task of the fit makes Dask give
+    up (KilledWorker): the fit raises a RuntimeError saying so, and the
+    estimator keeps the model it had."""
+    from dask import config
+
+    with config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster, client = start_cluster()
+    try:
+        X, y = problem("binary")
+        est = SGDLogisticClassifier(solver="lbfgs", max_iter=6, tol=0)
+        est.fit(X[:100], y[:100])
+        before, n_iter = flat(est).copy(), est.n_iter_
+        killer = KillAWorkerInItsNextTask(client)
+        est.set_callbacks(killer)
+        with pytest.raises(RuntimeError, match="was lost") as raised:
+            est.fit(*dask(X, y))
+        assert "KilledWorker" in str(raised.value)
+        assert "not changed" in str(raised.value)
+        assert killer.armed is not None
+        np.testing.assert_array_equal(flat(est), before)
+        assert est.n_iter_ == n_iter
+    finally:
+        stop_cluster(cluster, client)
+
+
 # -- larger than one worker's memory ------------------------------------------------
 
 
