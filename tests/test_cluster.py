@@ -342,21 +342,29 @@ def test_bad_input_gets_clear_errors(client, monkeypatch):
 # -- faults --------------------------------------------------------------------------
 
 
-class KillAWorker(QuietCallback):
-    """Kills one worker process (its nanny restarts it) at the second epoch."""
+class AtTheSecondEpoch(QuietCallback):
+    """Calls ``action(client)`` at the end of the fit's second epoch and
+    keeps what it returns (the address of the worker it acted on)."""
 
-    def __init__(self, client):
+    def __init__(self, client, action):
         self.client = client
+        self.action = action
         self.epochs = 0
-        self.killed = None
+        self.worker = None
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         if context.parent is not None:
             self.epochs += 1
             if self.epochs == 2:
-                pids = self.client.run(os.getpid)
-                self.killed, pid = sorted(pids.items())[0]
-                os.kill(pid, signal.SIGKILL)
+                self.worker = self.action(self.client)
+
+
+def kill_a_worker(client):
+    """Kill one worker process (its nanny restarts it) between tasks."""
+    pids = client.run(os.getpid)
+    worker, pid = sorted(pids.items())[0]
+    os.kill(pid, signal.SIGKILL)
+    return worker
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
@@ -369,7 +377,7 @@ def test_a_worker_killed_during_fit(client, solver):
     reference = SGDLogisticClassifier(**params).fit(*dask(X, y))
     est = SGDLogisticClassifier(**params).fit(X[:100], y[:100])
     before = flat(est).copy()
-    killer = KillAWorker(client)
+    killer = AtTheSecondEpoch(client, kill_a_worker)
     est.set_callbacks(killer)
     try:
         est.fit(*dask(X, y))
@@ -382,7 +390,7 @@ def test_a_worker_killed_during_fit(client, solver):
         assert_same_optimum(reference, est, rtol=1e-12)
     finally:
         client.wait_for_workers(2, timeout=60)
-    assert killer.killed is not None
+    assert killer.worker is not None
 
 
 def _die_on_next_evaluation():
@@ -396,20 +404,11 @@ def _die_on_next_evaluation():
     Dataset.full_batch = die
 
 
-class KillAWorkerInItsNextTask(QuietCallback):
-    """At the second epoch, arms one worker to die in its next task."""
-
-    def __init__(self, client):
-        self.client = client
-        self.epochs = 0
-        self.armed = None
-
-    def on_fit_task_end(self, estimator, context, **kwargs):
-        if context.parent is not None:
-            self.epochs += 1
-            if self.epochs == 2:
-                self.armed = sorted(self.client.nthreads())[0]
-                self.client.run(_die_on_next_evaluation, workers=[self.armed])
+def kill_a_worker_in_its_next_task(client):
+    """Make one worker die while it runs its next evaluation."""
+    worker = sorted(client.nthreads())[0]
+    client.run(_die_on_next_evaluation, workers=[worker])
+    return worker
 
 
 def test_a_lost_worker_dask_gives_up_on_leaves_the_model_unchanged():
@@ -426,13 +425,13 @@ def test_a_lost_worker_dask_gives_up_on_leaves_the_model_unchanged():
         est = SGDLogisticClassifier(solver="lbfgs", max_iter=6, tol=0)
         est.fit(X[:100], y[:100])
         before, n_iter = flat(est).copy(), est.n_iter_
-        killer = KillAWorkerInItsNextTask(client)
+        killer = AtTheSecondEpoch(client, kill_a_worker_in_its_next_task)
         est.set_callbacks(killer)
         with pytest.raises(RuntimeError, match="was lost") as raised:
             est.fit(*dask(X, y))
         assert "KilledWorker" in str(raised.value)
         assert "not changed" in str(raised.value)
-        assert killer.armed is not None
+        assert killer.worker is not None
         np.testing.assert_array_equal(flat(est), before)
         assert est.n_iter_ == n_iter
     finally:
