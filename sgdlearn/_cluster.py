@@ -20,7 +20,13 @@ dtype (CSR for sparse blocks), its targets encoded and its weights built,
 by a function mapped over the blocks *on the workers*
 (:func:`_prepare_block`). The prepared blocks are persisted there as
 futures, one per block, computed from the source graph: a worker lost
-during the fit has its blocks recomputed from that graph by Dask.
+during the fit has its blocks recomputed from that graph by Dask. Before
+that, a classifier's labels are found in one pass over y's blocks (unique
+labels and counts per block, combined on the client): they give
+``classes_`` and the ``class_weight="balanced"`` weights; a regressor's
+encoding is read from y's first row. A linear model's intercept starts at
+the Σs-weighted mean of the blocks' best constants (exact for the squared
+error; a start only, for the other losses: the optimum is the same).
 
 Each block is prepared on the worker that already holds its X block
 (``client.who_has`` on a persisted X; of several holders, the one with the
@@ -34,13 +40,7 @@ scheduler neither places nor steals it elsewhere while the worker lives;
 ``allow_other_workers=True`` lets it run elsewhere (where Dask recomputed
 the blocks) once that worker is lost. The placement, and so the shards,
 follow where the data is: deterministic given that placement, not chosen
-by sgdlearn. Before
-that, a classifier's labels are found in one pass over y's blocks (unique
-labels and counts per block, combined on the client): they give
-``classes_`` and the ``class_weight="balanced"`` weights; a regressor's
-encoding is read from y's first row. A linear model's intercept starts at
-the Σs-weighted mean of the blocks' best constants (exact for the squared
-error; a start only, for the other losses: the optimum is the same).
+by sgdlearn.
 
 L-BFGS, data-parallel
 ---------------------
@@ -137,10 +137,16 @@ its arrays' bytes). A data set larger than one worker's memory trains as
 long as the cluster as a whole holds it with room for each worker's own
 imports (Dask spills to disk beyond that, if the cluster allows it); a
 prepared block shares X's memory when the source block is already C-ordered
-in the training dtype. A round
-of the stochastic solvers joins a worker's blocks into one Dataset for the
-epoch, so it briefly needs twice that worker's share; L-BFGS works block by
-block.
+in the training dtype. Since blocks are prepared where they are, each
+worker's share is what the source placed on it: a persisted X that sits
+unevenly on the workers trains unevenly (in memory and in time per
+iteration) rather than being moved; rebalance it (``client.rebalance``)
+or rechunk it before the fit if that matters. A round of the stochastic
+solvers joins a worker's blocks into one Dataset for the epoch, so it
+briefly needs twice that worker's share; the joined copy is not kept
+between rounds, since holding it would double every worker's memory for
+the whole fit to save a copy that costs little next to the epoch itself.
+L-BFGS works block by block, on the blocks in place.
 """
 
 import functools
