@@ -144,6 +144,41 @@ def test_mlp_lbfgs_takes_the_single_machine_path(client):
     assert remote.n_iter_ == local.n_iter_
 
 
+def _bytes_sent_to(since, workers, dask_worker=None):
+    """Bytes this worker sent to ``workers`` in transfers started after
+    ``since`` (run on every worker by ``client.run``)."""
+    return sum(
+        transfer["total"]
+        for transfer in dask_worker.transfer_outgoing_log
+        if transfer["start"] >= since and transfer["who"] in workers
+    )
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_blocks_train_where_they_are(client, solver):
+    """X and y persisted block by block on alternating workers: each block is
+    prepared, and trained on, where it is: no block moves between workers."""
+    import time
+
+    from distributed import wait
+
+    workers = sorted(client.nthreads())
+    X, y = problem("binary", n_samples=16_000, n_features=20)
+    X_parts, y_parts = [], []
+    for i, start in enumerate(range(0, len(X), 2_000)):
+        rows = slice(start, start + 2_000)
+        x_part, y_part = client.scatter([X[rows], y[rows]], workers=[workers[i % 2]])
+        X_parts.append(da.from_delayed(x_part, (2_000, X.shape[1]), X.dtype))
+        y_parts.append(da.from_delayed(y_part, (2_000,), y.dtype))
+    X_d, y_d = client.persist([da.concatenate(X_parts), da.concatenate(y_parts)])
+    wait([X_d, y_d])
+    since = time.time()
+    est = SGDLogisticClassifier(solver=solver, max_iter=5, tol=0, random_state=0)
+    est.fit(X_d, y_d)
+    sent = client.run(_bytes_sent_to, since, workers)
+    assert sum(sent.values()) < X.nbytes / 100, sent
+
+
 def test_sparse_blocks_reach_the_optimum(client):
     rng = np.random.default_rng(0)
     X = sp.random(4_000, 50, density=0.1, format="csr", random_state=0)
