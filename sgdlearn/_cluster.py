@@ -28,22 +28,41 @@ encoding is read from y's first row. A linear model's intercept starts at
 the Σs-weighted mean of the blocks' best constants (exact for the squared
 error; a start only, for the other losses: the optimum is the same).
 
+Each block is prepared on the worker that already holds its X block
+(``client.who_has`` on a persisted X; of several holders, the one with the
+fewest rows so far), so no X block moves between workers; a block not
+computed yet goes to the worker with the fewest rows so far
+(:func:`_block_workers`; ties go to the first address in sorted order).
+The blocks of one worker form its *shard*. Every later task on a block or
+a shard (the evaluations, the local SGD rounds, the scores of the
+validation rows) is submitted to that worker (``workers=``) so that the
+scheduler neither places nor steals it elsewhere while the worker lives;
+``allow_other_workers=True`` lets it run elsewhere (where Dask recomputed
+the blocks) once that worker is lost. The placement, and so the shards,
+follow where the data is: deterministic given that placement, not chosen
+by sgdlearn.
+
 L-BFGS, data-parallel
 ---------------------
 ``_training.train_lbfgs`` runs unchanged on :class:`ClusterData`, whose
-``full_batch`` answers J/Σs and its gradient at θ: θ (small) is sent to
-every block's worker, each computes Σ s ℓ and Σ s ∇ℓ of its block with the
-same NumPy code as a single machine (``Objective.value_grad`` of the
-objective scattered once, penalty left out), the small results are gathered
-and summed on the client, and the penalty is added there. The iterates are
+``full_batch`` answers J/Σs and its gradient at θ with one task per worker
+per evaluation (:func:`_shard_value_grad`): θ (small) is sent to every
+worker, which computes Σ s ℓ and Σ s ∇ℓ of its shard's blocks, one block
+after the other, with the same NumPy code as a single machine
+(``Objective.value_grad`` of the objective scattered once per fit to every
+worker and kept there, penalty left out); the small results (a float and
+a gradient per worker) are gathered and summed on the client, and the
+penalty is added there. An evaluation costs one scheduler round trip and
+each worker's pass over its rows, the blocks read in place (no copy or
+conversion: they were prepared in the training dtype). The iterates are
 those of one process up to the order of floating-point sums: the optimum
 is the single-machine one.
 
 Stochastic solvers: local SGD with parameter averaging
 ------------------------------------------------------
 One epoch is one round: every worker runs one epoch of the chosen solver
-(``_training.run_epoch``, on a Dataset of the blocks of its shard: one
-contiguous run of blocks per worker, fixed when the blocks are prepared) from
+(``_training.run_epoch``, on a Dataset of the blocks of its shard, run on
+that worker) from
 the same θ and optimizer state, with its own random generator, on its share of the
 objective (data term of its rows; the penalty scaled by its share Σs_w/Σs,
 so the shares add up to J). The client then averages, weighted by each
@@ -53,10 +72,11 @@ iterate average's mean; step counters (Adam's t, the schedule's step, the
 average's count) take the largest worker's value; scratch buffers are
 not averaged. The round's loss is the Σs_w-weighted mean of the workers'
 epoch losses; ``n_iter_`` counts rounds and ``t_`` the samples of all
-workers. The shards and their generators' seeds depend only on the blocks,
-the number of workers and ``random_state``: the same fit on a cluster of as
-many workers gives bitwise the same model, also when a lost worker's shard
-was recomputed elsewhere.
+workers. The shards are in the order of their first block, and each
+shard's generator seed depends only on ``random_state`` and that order:
+given where the blocks are (or, for data not computed yet, the blocks'
+rows and the number of workers), the fit gives bitwise the same model,
+also when a lost worker's shard was recomputed elsewhere.
 
 One-shot averaging of models trained on disjoint shards reaches the
 optimum's neighbourhood for convex losses, with a variance reduced by the
@@ -105,16 +125,28 @@ from their source and its tasks rerun, and the fit goes on to the same
 result. When Dask gives up (``KilledWorker``, a cancelled future), the fit
 raises a ``RuntimeError`` naming what was lost and saying that the model
 was not changed (the engine's rollback restores it): a model trained on
-part of the data is never returned.
+part of the data is never returned. While no worker is left at all, the
+fit waits for one, as any Dask computation does.
 
 Memory
 ------
-No block is ever gathered, and each worker holds the prepared blocks it
-was given: a data set larger than one worker's memory trains as long as
-the cluster as a whole holds it (Dask spills to disk beyond that). A round
-of the stochastic solvers joins a worker's blocks into one Dataset for the
-epoch, so it briefly needs twice that worker's share; L-BFGS works block by
-block.
+The blocks are persisted, not streamed from their source each iteration:
+no block is ever gathered, and each worker holds the prepared blocks of
+its shard (their memory is what Dask counts for them: a Dataset reports
+its arrays' bytes). A data set larger than one worker's memory trains as
+long as the cluster as a whole holds it with room for each worker's own
+imports (Dask spills to disk beyond that, if the cluster allows it); a
+prepared block shares X's memory when the source block is already C-ordered
+in the training dtype. Since blocks are prepared where they are, each
+worker's share is what the source placed on it: a persisted X that sits
+unevenly on the workers trains unevenly (in memory and in time per
+iteration) rather than being moved; rebalance it (``client.rebalance``)
+or rechunk it before the fit if that matters. A round of the stochastic
+solvers joins a worker's blocks into one Dataset for the epoch, so it
+briefly needs twice that worker's share; the joined copy is not kept
+between rounds, since holding it would double every worker's memory for
+the whole fit to save a copy that costs little next to the epoch itself.
+L-BFGS works block by block, on the blocks in place.
 """
 
 import functools
@@ -385,30 +417,75 @@ class _BlockPreparation:
     def persist(self, client, X, y, sample_weight, class_weights):
         """:class:`ClusterData` of the prepared blocks (empty blocks left out).
 
-        The blocks form one shard per worker, contiguous runs of blocks of
-        about equal count; each block is prepared on its shard's worker
-        (another one if that worker is lost).
+        Each block is prepared on the worker :func:`_block_workers` gives it
+        (where its X block already is), another one only if that worker is
+        lost; the blocks of a worker form its shard.
         """
         X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
         w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
-        prepared = [
-            _delayed(_prepare_block)(x, t, w, self, class_weights)
-            for x, t, w, rows in zip(X_blocks, y_blocks, w_blocks, X.chunks[0])
-            if rows > 0
-        ]
-        workers = sorted(client.nthreads()) or [None]
-        n_shards = min(len(workers), len(prepared))
-        shard_of = [i * n_shards // len(prepared) for i in range(len(prepared))]
+        kept = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
+        owners = _block_workers(client, X, X_blocks, kept)
         blocks = [
-            client.compute(block, workers=workers[shard], allow_other_workers=True)
-            for block, shard in zip(prepared, shard_of)
+            client.compute(
+                _delayed(_prepare_block)(
+                    X_blocks[i], y_blocks[i], w_blocks[i], self, class_weights
+                ),
+                **_on(owner),
+            )
+            for i, owner in zip(kept, owners)
         ]
-        stats = _gather(client, client.map(_block_stats, blocks, loss=self.loss))
-        shards = [
-            [b for b, s in zip(blocks, shard_of) if s == shard]
-            for shard in range(n_shards)
-        ]
-        return ClusterData(client, blocks, shards, *map(np.asarray, zip(*stats)))
+        stats = _gather(
+            client, _on_each(client, _block_stats, blocks, owners, self.loss)
+        )
+        return ClusterData(client, blocks, owners, *map(np.asarray, zip(*stats)))
+
+
+def _block_workers(client, X, X_blocks, kept):
+    """The worker each block of ``kept`` (indices of X's row blocks) is
+    prepared on: one that already holds its X block (``client.who_has`` on
+    persisted X), the least loaded in rows of them; a block not held yet
+    goes to the worker with the fewest rows so far. Ties go to the first
+    address in sorted order, so the placement is deterministic given where
+    the blocks are. None (any worker) while the cluster has none."""
+    from distributed import futures_of
+
+    workers = sorted(client.nthreads())
+    if not workers:
+        return [None] * len(kept)
+    held = client.who_has(futures_of(X)) if futures_of(X) else {}
+    load = dict.fromkeys(workers, 0)
+    owners = {}
+    rows = X.chunks[0]
+
+    def least_loaded(candidates):
+        return min(candidates, key=lambda w: (load[w], workers.index(w)))
+
+    for i in kept:
+        holders = [w for w in held.get(X_blocks[i].key, ()) if w in load]
+        if holders:
+            owners[i] = least_loaded(holders)
+            load[owners[i]] += rows[i]
+    for i in kept:
+        if i not in owners:
+            owners[i] = least_loaded(workers)
+            load[owners[i]] += rows[i]
+    return [owners[i] for i in kept]
+
+
+def _on(worker):
+    """Keywords of ``Client.submit`` that run a task on ``worker`` (its
+    blocks are there), or on another worker once that one is lost (None:
+    anywhere)."""
+    return {"workers": worker, "allow_other_workers": worker is not None}
+
+
+def _on_each(client, function, blocks, owners, *args):
+    """Futures of ``function(block, *args)`` for every block, each submitted
+    to the block's worker (``owners``)."""
+    return [
+        client.submit(function, block, *args, pure=False, **_on(owner))
+        for block, owner in zip(blocks, owners)
+    ]
 
 
 def _prepare_block(X, y, sample_weight, preparation, class_weights):
@@ -489,11 +566,20 @@ class ClusterData:
     blocks' workers and small results on the client.
     """
 
-    def __init__(self, client, blocks, shards, rows, weights, constants, n_targets):
+    def __init__(self, client, blocks, owners, rows, weights, constants, n_targets):
         self.client = client
         self.blocks = blocks
-        self.shards = shards
-        self.block_weights = dict(zip((b.key for b in blocks), weights))
+        self.owners = owners
+        # one shard per worker: its blocks in order, the shards in the order
+        # of their first block (so a shard's place does not depend on the
+        # worker's address)
+        shards = {}
+        for block, owner, weight in zip(blocks, owners, weights):
+            shards.setdefault(owner, []).append((block, weight))
+        self.shards = [
+            (owner, [b for b, _ in shard], sum(w for _, w in shard))
+            for owner, shard in shards.items()
+        ]
         self.n_samples = int(rows.sum())
         self.weight_total = float(weights.sum())
         self._weights = weights
@@ -504,22 +590,30 @@ class ClusterData:
         """The Σs-weighted mean of the blocks' best constants."""
         return np.average(self._constants, axis=0, weights=self._weights)
 
-    def _map(self, function, **kwargs):
-        futures = self.client.map(function, self.blocks, pure=False, **kwargs)
+    def _map(self, function, *args):
+        """``function(block, *args)`` of every block, run on its worker."""
+        futures = _on_each(self.client, function, self.blocks, self.owners, *args)
+        return _gather(self.client, futures)
+
+    def _per_shard(self, function, *args):
+        """``function(*args, *blocks)`` of every shard, run on its worker."""
+        futures = [
+            self.client.submit(function, *args, *blocks, pure=False, **_on(owner))
+            for owner, blocks, _ in self.shards
+        ]
         return _gather(self.client, futures)
 
     def full_batch(self, objective, dtype):
         """``value_grad(params, grads)`` over every block: the data term on
-        the workers, summed and penalised on the client."""
+        the workers (one task per worker over its shard), summed and
+        penalised on the client."""
         [data_term] = self.client.scatter(
             [_rescaled(objective, 1.0, 0.0)], broadcast=True, hash=False
         )
         scale = 1.0 / objective.weight_total
 
         def value_grad(params, grads):
-            results = self._map(
-                _block_value_grad, objective=data_term, theta=params.theta
-            )
+            results = self._per_shard(_shard_value_grad, data_term, params.theta)
             grads.theta[...] = sum(grad for _, grad in results)
             grads.theta *= scale
             objective.penalty.add_smooth_grad(params.coef, grads.coef, scale)
@@ -536,10 +630,8 @@ class ClusterData:
             seeds = state.rng.integers(np.iinfo(np.int64).max, size=len(self.shards))
             packed = pack_state(state)
             futures = []
-            for blocks, seed in zip(self.shards, seeds):
-                share = sum(self.block_weights[b.key] for b in blocks)
+            for (owner, blocks, share), seed in zip(self.shards, seeds):
                 local = _rescaled(objective, share, share / objective.weight_total)
-                # the scheduler runs it where the shard's blocks are
                 futures.append(
                     self.client.submit(
                         _local_epoch,
@@ -549,6 +641,7 @@ class ClusterData:
                         config,
                         *blocks,
                         pure=False,
+                        **_on(owner),
                     )
                 )
             results = _gather(self.client, futures)
@@ -559,12 +652,12 @@ class ClusterData:
 
     def sample_loss(self, objective, params):
         """The blocks' sample losses (``Dataset.sample_loss``), Σs-weighted."""
-        losses = self._map(_block_sample_loss, objective=objective, theta=params.theta)
+        losses = self._map(_block_sample_loss, objective, params.theta)
         return float(np.average(losses, weights=self._weights))
 
     def predict_raw(self, objective, params):
         """Raw outputs of every row, gathered (validation: n × outputs)."""
-        return np.vstack(self._map(_block_raw, objective=objective, theta=params.theta))
+        return np.vstack(self._map(_block_raw, objective, params.theta))
 
     def gathered_targets(self):
         """(Y, sample_weight) of every row (validation targets), gathered."""
@@ -628,14 +721,17 @@ def _average_component(packed, shares):
 # -- the tasks run on the workers ---------------------------------------------------
 
 
-def _block_value_grad(data, objective, theta):
-    """(Σ s ℓ, Σ s ∇ℓ) of a block at θ (``objective`` is the data term)."""
-    grads = _params(objective, np.zeros_like(theta))
+def _shard_value_grad(objective, theta, *blocks):
+    """(Σ s ℓ, Σ s ∇ℓ) of a worker's blocks at θ (``objective`` is the data
+    term), block by block."""
+    params = _params(objective, theta)
+    grads = _params(objective, np.empty_like(theta))
+    value, total = 0.0, np.zeros_like(theta)
     with np.errstate(all="ignore"):
-        value = data.full_batch(objective, theta.dtype)(
-            _params(objective, theta), grads
-        )
-    return value, grads.theta
+        for data in blocks:
+            value += data.full_batch(objective, theta.dtype)(params, grads)
+            total += grads.theta
+    return value, total
 
 
 def _block_sample_loss(data, objective, theta):

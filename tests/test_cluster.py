@@ -144,6 +144,41 @@ def test_mlp_lbfgs_takes_the_single_machine_path(client):
     assert remote.n_iter_ == local.n_iter_
 
 
+def _bytes_sent_to(since, workers, dask_worker=None):
+    """Bytes this worker sent to ``workers`` in transfers started after
+    ``since`` (run on every worker by ``client.run``)."""
+    return sum(
+        transfer["total"]
+        for transfer in dask_worker.transfer_outgoing_log
+        if transfer["start"] >= since and transfer["who"] in workers
+    )
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_blocks_train_where_they_are(client, solver):
+    """X and y persisted block by block on alternating workers: each block is
+    prepared, and trained on, where it is: no block moves between workers."""
+    import time
+
+    from distributed import wait
+
+    workers = sorted(client.nthreads())
+    X, y = problem("binary", n_samples=16_000, n_features=20)
+    X_parts, y_parts = [], []
+    for i, start in enumerate(range(0, len(X), 2_000)):
+        rows = slice(start, start + 2_000)
+        x_part, y_part = client.scatter([X[rows], y[rows]], workers=[workers[i % 2]])
+        X_parts.append(da.from_delayed(x_part, (2_000, X.shape[1]), X.dtype))
+        y_parts.append(da.from_delayed(y_part, (2_000,), y.dtype))
+    X_d, y_d = client.persist([da.concatenate(X_parts), da.concatenate(y_parts)])
+    wait([X_d, y_d])
+    since = time.time()
+    est = SGDLogisticClassifier(solver=solver, max_iter=5, tol=0, random_state=0)
+    est.fit(X_d, y_d)
+    sent = client.run(_bytes_sent_to, since, workers)
+    assert sum(sent.values()) < X.nbytes / 100, sent
+
+
 def test_sparse_blocks_reach_the_optimum(client):
     rng = np.random.default_rng(0)
     X = sp.random(4_000, 50, density=0.1, format="csr", random_state=0)
@@ -342,21 +377,29 @@ def test_bad_input_gets_clear_errors(client, monkeypatch):
 # -- faults --------------------------------------------------------------------------
 
 
-class KillAWorker(QuietCallback):
-    """Kills one worker process (its nanny restarts it) at the second epoch."""
+class AtTheSecondEpoch(QuietCallback):
+    """Calls ``action(client)`` at the end of the fit's second epoch and
+    keeps what it returns (the address of the worker it acted on)."""
 
-    def __init__(self, client):
+    def __init__(self, client, action):
         self.client = client
+        self.action = action
         self.epochs = 0
-        self.killed = None
+        self.worker = None
 
     def on_fit_task_end(self, estimator, context, **kwargs):
         if context.parent is not None:
             self.epochs += 1
             if self.epochs == 2:
-                pids = self.client.run(os.getpid)
-                self.killed, pid = sorted(pids.items())[0]
-                os.kill(pid, signal.SIGKILL)
+                self.worker = self.action(self.client)
+
+
+def kill_a_worker(client):
+    """Kill one worker process (its nanny restarts it) between tasks."""
+    pids = client.run(os.getpid)
+    worker, pid = sorted(pids.items())[0]
+    os.kill(pid, signal.SIGKILL)
+    return worker
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
@@ -369,7 +412,7 @@ def test_a_worker_killed_during_fit(client, solver):
     reference = SGDLogisticClassifier(**params).fit(*dask(X, y))
     est = SGDLogisticClassifier(**params).fit(X[:100], y[:100])
     before = flat(est).copy()
-    killer = KillAWorker(client)
+    killer = AtTheSecondEpoch(client, kill_a_worker)
     est.set_callbacks(killer)
     try:
         est.fit(*dask(X, y))
@@ -382,7 +425,52 @@ def test_a_worker_killed_during_fit(client, solver):
         assert_same_optimum(reference, est, rtol=1e-12)
     finally:
         client.wait_for_workers(2, timeout=60)
-    assert killer.killed is not None
+    assert killer.worker is not None
+
+
+def _die_on_next_evaluation():
+    """Make this worker process end itself in its next evaluation of a block
+    (run on one worker by ``client.run``): it dies while running a task."""
+    from sgdlearn._training import Dataset
+
+    def die(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    Dataset.full_batch = die
+
+
+def kill_a_worker_in_its_next_task(client):
+    """Make one worker die while it runs its next evaluation."""
+    worker = sorted(client.nthreads())[0]
+    client.run(_die_on_next_evaluation, workers=[worker])
+    return worker
+
+
+def test_a_lost_worker_dask_gives_up_on_leaves_the_model_unchanged():
+    """With no failure allowed (``distributed.scheduler.allowed-failures``
+    0), a worker that dies while running a task of the fit makes Dask give
+    up (KilledWorker): the fit raises a RuntimeError saying so, and the
+    estimator keeps the model it had."""
+    from dask import config
+
+    with config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster, client = start_cluster()
+    try:
+        X, y = problem("binary")
+        est = SGDLogisticClassifier(solver="lbfgs", max_iter=6, tol=0)
+        est.fit(X[:100], y[:100])
+        before, n_iter = flat(est).copy(), est.n_iter_
+        killer = AtTheSecondEpoch(client, kill_a_worker_in_its_next_task)
+        est.set_callbacks(killer)
+        with pytest.raises(RuntimeError, match="was lost") as raised:
+            est.fit(*dask(X, y))
+        assert "KilledWorker" in str(raised.value)
+        assert "not changed" in str(raised.value)
+        assert killer.worker is not None
+        np.testing.assert_array_equal(flat(est), before)
+        assert est.n_iter_ == n_iter
+    finally:
+        stop_cluster(cluster, client)
 
 
 # -- larger than one worker's memory ------------------------------------------------
