@@ -99,9 +99,6 @@ def assert_same_optimum(local, remote, rtol=1e-6):
 LBFGS = dict(solver="lbfgs", tol=1e-10, max_iter=2_000)
 
 
-# -- fast: recognising Dask input imports nothing ---------------------------------
-
-
 # -- L-BFGS: the single-machine optimum -------------------------------------------
 
 
@@ -131,6 +128,17 @@ def test_lbfgs_reaches_the_single_machine_optimum(
     if kind != "regression":
         np.testing.assert_array_equal(remote.classes_, local.classes_)
     assert remote.loss_ == pytest.approx(local.loss_, rel=1e-9)
+
+
+def test_newton_is_for_data_in_memory(client):
+    """'auto' takes lbfgs on small Dask input where it takes Newton in memory;
+    an explicit 'newton' on Dask input names the alternatives."""
+    X, y = problem("binary")
+    assert SGDLogisticClassifier().fit(X, y).solver_ == "newton"
+    remote = SGDLogisticClassifier().fit(*dask(X, y))
+    assert remote.solver_ == "lbfgs"
+    with pytest.raises(ValueError, match="solver='newton' trains on data in memory"):
+        SGDLogisticClassifier(solver="newton").fit(*dask(X, y))
 
 
 def test_mlp_lbfgs_takes_the_single_machine_path(client):
