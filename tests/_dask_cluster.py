@@ -10,9 +10,20 @@ traceback of every thread if starting or closing the cluster, or a test
 
 import faulthandler
 
+import pytest
 from dask.distributed import Client, LocalCluster
 
 CLUSTER_START_TIMEOUT = 90  # seconds
+
+# The marks of a test module that runs on the cluster (its ``pytestmark``).
+MARKS = [
+    pytest.mark.slow,  # a LocalCluster of worker processes
+    pytest.mark.filterwarnings(
+        "ignore::sklearn.exceptions.ConvergenceWarning",
+        # dask warns when a worker is slow to start or a task graph is large
+        "ignore::UserWarning:distributed",
+    ),
+]
 
 
 def start_cluster(**kwargs):
@@ -41,6 +52,16 @@ def stop_cluster(cluster, client):
         cluster.close(timeout=30)
     finally:
         faulthandler.cancel_dump_traceback_later()
+
+
+def module_client():
+    """A generator for a module-scoped fixture: a client of the cluster of
+    :func:`start_cluster`, closed with it at the end of the module."""
+    cluster, client = start_cluster()
+    try:
+        yield client
+    finally:
+        stop_cluster(cluster, client)
 
 
 def watchdog(seconds):

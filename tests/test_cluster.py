@@ -32,13 +32,7 @@ from sgdlearn import (  # noqa: E402
     SoftmaxClassifier,
 )
 
-pytestmark = [
-    pytest.mark.slow,  # a LocalCluster of worker processes
-    pytest.mark.filterwarnings(
-        "ignore::sklearn.exceptions.ConvergenceWarning",
-        "ignore::UserWarning:distributed",
-    ),
-]
+pytestmark = _dask_cluster.MARKS
 
 TEST_TIMEOUT = 150  # seconds, per test
 BLOCK = 1_000
@@ -46,11 +40,7 @@ BLOCK = 1_000
 
 @pytest.fixture(scope="module")
 def client():
-    cluster, client = start_cluster()
-    try:
-        yield client
-    finally:
-        stop_cluster(cluster, client)
+    yield from _dask_cluster.module_client()
 
 
 @pytest.fixture(autouse=True)

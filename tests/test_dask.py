@@ -38,7 +38,6 @@ pytest.importorskip("dask_ml")
 import _dask_cluster  # noqa: E402
 import dask.array as da  # noqa: E402
 import joblib  # noqa: E402
-from _dask_cluster import start_cluster, stop_cluster  # noqa: E402
 from dask_ml.wrappers import Incremental, ParallelPostFit  # noqa: E402
 from sklearn.metrics import accuracy_score, r2_score  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
@@ -51,26 +50,14 @@ from sgdlearn import (  # noqa: E402
     SoftmaxClassifier,
 )
 
-pytestmark = [
-    pytest.mark.slow,  # a LocalCluster of worker processes
-    pytest.mark.filterwarnings(
-        "ignore::sklearn.exceptions.ConvergenceWarning",
-        # dask warns when a worker is slow to start or a task graph is large
-        "ignore::UserWarning:distributed",
-    ),
-]
+pytestmark = _dask_cluster.MARKS
 
 TEST_TIMEOUT = 120  # seconds, per test
 
 
 @pytest.fixture(scope="module")
 def client():
-    """A two-process LocalCluster on 127.0.0.1 and a client connected to it."""
-    cluster, client = start_cluster()
-    try:
-        yield client
-    finally:
-        stop_cluster(cluster, client)
+    yield from _dask_cluster.module_client()
 
 
 @pytest.fixture(autouse=True)
