@@ -61,6 +61,12 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         if cls.__doc__ and "{parameters}" in cls.__doc__:
             fill_doc(cls)
 
+    @classmethod
+    def _get_param_names(cls):
+        """scikit-learn's (sorted), from the cached signature: ``get_params``
+        runs at every fit's validation and every clone."""
+        return sorted(parameter_names(cls))
+
     def _parts(self):
         params = {name: getattr(self, name) for name in parameter_names(type(self))}
         return _engine.Parts(
