@@ -15,24 +15,41 @@ limit is entered: reading the pools' sizes costs a fraction of setting and
 restoring them, which small fits and predictions would pay every call.
 """
 
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 
 from threadpoolctl import ThreadpoolController
 
 MIN_PARALLEL_PRODUCT = 2**22
 
-_controller = None
-_blas_pools = ()
+_blas_pools = None
 
 
-def _blas_controller():
-    global _controller, _blas_pools
-    if _controller is None:  # finding the pools is slow: once a process
-        _controller = ThreadpoolController()
+def blas_pools():
+    """The BLAS pools of this process (threadpoolctl's library controllers),
+    found once: finding them is slow."""
+    global _blas_pools
+    if _blas_pools is None:
         _blas_pools = tuple(
-            pool for pool in _controller.lib_controllers if pool.user_api == "blas"
+            pool
+            for pool in ThreadpoolController().lib_controllers
+            if pool.user_api == "blas"
         )
-    return _controller
+    return _blas_pools
+
+
+@contextmanager
+def one_thread_each(pools):
+    """Run the block with one thread in each of ``pools``, then give each
+    its size back. (threadpoolctl's ``limit`` would find the pools again on
+    every entry, which costs small fits more than the limit itself.)"""
+    before = [pool.num_threads for pool in pools]
+    try:
+        for pool in pools:
+            pool.set_num_threads(1)
+        yield
+    finally:
+        for pool, n_threads in zip(pools, before):
+            pool.set_num_threads(n_threads)
 
 
 def largest_product(rows, layer_units):
@@ -45,7 +62,7 @@ def blas_threads_for(rows, layer_units):
     with one BLAS thread when they are too small to share (a no-op else)."""
     if largest_product(rows, layer_units) >= MIN_PARALLEL_PRODUCT:
         return nullcontext()
-    controller = _blas_controller()
-    if all(pool.num_threads == 1 for pool in _blas_pools):
+    pools = [pool for pool in blas_pools() if pool.num_threads != 1]
+    if not pools:
         return nullcontext()
-    return controller.limit(limits=1, user_api="blas")
+    return one_thread_each(pools)

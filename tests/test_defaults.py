@@ -9,7 +9,6 @@ and in ``partial_fit``.
 """
 
 import warnings
-from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -232,16 +231,16 @@ def test_small_fits_and_predictions_run_on_one_blas_thread(monkeypatch):
 
 
 def test_pools_already_at_one_thread_enter_no_limit(monkeypatch):
-    """A small product with every BLAS pool at one thread needs no limit: the
-    controller's ``limit`` is not called (it would be, with more threads)."""
-    controller = threads_module._blas_controller()
+    """A small product with every BLAS pool at one thread needs no limit:
+    none is entered (one is, on the pools with more threads)."""
     calls = []
+    original = threads_module.one_thread_each
 
-    def counting(*args, **kwargs):
-        calls.append(kwargs)
-        return nullcontext()
+    def counting(pools):
+        calls.append([pool.num_threads for pool in pools])
+        return original(pools)
 
-    monkeypatch.setattr(controller, "limit", counting)
+    monkeypatch.setattr(threads_module, "one_thread_each", counting)
     with threadpool_limits(limits=1, user_api="blas"):
         with blas_threads_for(10, (100, 1)):
             assert _blas_threads() == {1}
@@ -249,8 +248,9 @@ def test_pools_already_at_one_thread_enter_no_limit(monkeypatch):
     with threadpool_limits(limits=2, user_api="blas"):
         if _blas_threads() != {1}:  # a BLAS built without threads stays at 1
             with blas_threads_for(10, (100, 1)):
-                pass
-            assert calls == [{"limits": 1, "user_api": "blas"}]
+                assert _blas_threads() == {1}
+            assert calls == [[2] * len(threads_module.blas_pools())]
+            assert _blas_threads() == {2}  # given back
 
 
 def test_large_products_keep_the_blas_threads():
