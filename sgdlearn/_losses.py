@@ -578,6 +578,32 @@ def _scale_rows(grad, sample_weight, scale):
         grad *= scale
 
 
+def _two_slopes(
+    raw, y, sample_weight, grad, grad_scale, scratch, half_jump=None, shift=None
+):
+    """Σ s ℓ / k of a loss linear on each side of y (absolute error, pinball).
+
+    With r = z − y, the (sub)gradient is g = half_jump·sign(r) + shift
+    (sign(r) itself when both are None), written into ``grad`` and scaled
+    by grad_scale·s/k; ℓ = r·g exactly, as ℓ is 0 at r = 0.
+    """
+    k = raw.shape[1]
+    y = _contiguous(y, raw.dtype)
+    residual = np.subtract(raw, y, out=scratch)
+    slope = np.sign(residual, out=grad)
+    if half_jump is not None:
+        slope *= half_jump
+    if shift is not None:
+        slope += shift
+    if sample_weight is None:
+        total = float(np.vdot(residual, slope))
+    else:
+        residual *= slope
+        total = _weighted_sum(residual, sample_weight)
+    _scale_rows(grad, sample_weight, grad_scale / k)
+    return total / k
+
+
 class AbsoluteError(Loss):
     """Laplace negative log-likelihood |y − z| (up to constants), averaged over outputs.
 
@@ -592,18 +618,8 @@ class AbsoluteError(Loss):
 
     @staticmethod
     def _block(raw, y, sample_weight, grad, grad_scale, scratch=None):
-        k = raw.shape[1]
-        y = _contiguous(y, raw.dtype)
-        residual = np.subtract(raw, y, out=scratch)
-        sign = np.sign(residual, out=grad)
         # |r| = r·sign(r), exactly
-        if sample_weight is None:
-            total = float(np.vdot(residual, sign))
-        else:
-            residual *= sign
-            total = _weighted_sum(residual, sample_weight)
-        _scale_rows(grad, sample_weight, grad_scale / k)
-        return total / k
+        return _two_slopes(raw, y, sample_weight, grad, grad_scale, scratch)
 
     def best_constant(self, Y, sample_weight):
         """The weighted median of each column of Y."""
@@ -683,22 +699,12 @@ class Quantile(Loss):
         return len(self.quantile)
 
     def _block(self, raw, y, sample_weight, grad, grad_scale, scratch=None):
-        k = raw.shape[1]
-        q = self._levels(raw.dtype)
-        y = _contiguous(y, raw.dtype)
         # with r = z − y the gradient is g = ½·sign(r) + ½ − q: 1 − q above
         # y, −q below, ½ − q at y = z; and ρ_q = r·g exactly (0 at y = z)
-        residual = np.subtract(raw, y, out=scratch)
-        slope = np.sign(residual, out=grad)
-        slope *= 0.5
-        slope += 0.5 - q
-        if sample_weight is None:
-            total = float(np.vdot(residual, slope))
-        else:
-            residual *= slope
-            total = _weighted_sum(residual, sample_weight)
-        _scale_rows(grad, sample_weight, grad_scale / k)
-        return total / k
+        shift = 0.5 - self._levels(raw.dtype)
+        return _two_slopes(
+            raw, y, sample_weight, grad, grad_scale, scratch, half_jump=0.5, shift=shift
+        )
 
     def best_constant(self, Y, sample_weight):
         """The weighted q-quantile of each target column, or of y for each q."""
