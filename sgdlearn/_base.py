@@ -15,6 +15,7 @@ shared parameters.
 """
 
 import warnings
+from functools import cache
 
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.callback import CallbackSupportMixin
@@ -29,6 +30,12 @@ from ._params import FULL_BATCH_SOLVERS, constraints_for, parameter_names
 from ._solver import SolverSpec
 from ._threads import blas_threads_for
 from ._version import __version__
+
+
+@cache
+def _param_names_once(cls):
+    """``BaseEstimator._get_param_names`` of ``cls`` (its checks included)."""
+    return tuple(BaseEstimator._get_param_names.__func__(cls))
 
 
 def stochastic_solver(estimator):
@@ -63,9 +70,10 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
 
     @classmethod
     def _get_param_names(cls):
-        """scikit-learn's (sorted), from the cached signature: ``get_params``
-        runs at every fit's validation and every clone."""
-        return sorted(parameter_names(cls))
+        """scikit-learn's own answer, computed once a class: ``get_params``
+        runs at every fit's validation and every clone, and scikit-learn
+        reads the signature each time."""
+        return list(_param_names_once(cls))
 
     def _parts(self):
         params = {name: getattr(self, name) for name in parameter_names(type(self))}
