@@ -72,83 +72,99 @@ class NewtonSystem:
         )
         self.row_weight = weight / objective.weight_total
         self.ridge = objective.penalty.l2 / objective.weight_total
-        self._scaled = None  # the buffer of a block of √weight-scaled [X 1]
+        n, p = train.X.shape
+        rows = max(1, HESSIAN_BLOCK // (p + self.with_intercept))
+        self._blocks = [
+            slice(start, min(start + rows, n)) for start in range(0, n, rows)
+        ]
+        self._transposed = None  # Xᵀ in float64 when X is one dense block
 
     def direction(self, params, grads):
         """δ = −H⁻¹g per output, as a flat vector like θ (float64)."""
         layout = self.objective.network.layout
+        coef_grad = grads.coefs[0]
+        p, k = coef_grad.shape
+        gradient = np.empty((p + self.with_intercept, k))
+        gradient[:p] = coef_grad
+        if self.with_intercept:
+            gradient[p] = grads.intercepts[0]
+        hessians = self.hessians(params)
+        if len(hessians) == 1:  # one Hessian for every output
+            delta = _Solver(hessians[0]).solve(gradient)
+        else:
+            delta = np.empty_like(gradient)
+            for j, hessian in enumerate(hessians):
+                delta[:, j] = _Solver(hessian).solve(gradient[:, j])
         step = np.zeros(grads.theta.shape, dtype=np.float64)
-        step_coef, step_intercept = layout.coefs(step)[0], layout.intercepts(step)[0]
-        coef_grad, intercept_grad = grads.coefs[0], grads.intercepts[0]
-        p = len(step_coef)
-        solver, previous = None, None
-        for j, hessian in enumerate(self.hessians(params)):
-            if previous is None or not np.array_equal(hessian, previous):
-                solver, previous = _Solver(hessian), hessian
-            rhs = coef_grad[:, j].astype(np.float64)
-            if self.with_intercept:
-                rhs = np.append(rhs, intercept_grad[j])
-            delta = solver.solve(rhs)
-            step_coef[:, j] = -delta[:p]
-            if self.with_intercept:
-                step_intercept[j] = -delta[p]
+        np.negative(delta[:p], out=layout.coefs(step)[0])
+        if self.with_intercept:
+            np.negative(delta[p], out=layout.intercepts(step)[0])
         return step
 
     def hessians(self, params):
-        """The Hessian of J/Σs in (W[:, j], b_j) of each output j at θ:
-        an array of shape (n_outputs, m, m), m = n_features (+ 1).
+        """The Hessians of J/Σs in (W[:, j], b_j) at θ, m = n_features (+ 1):
+        shape (n_outputs, m, m), or (1, m, m) when every output's rows are
+        weighted alike (squared error), so that they share one.
 
         Summed over row blocks of about :data:`HESSIAN_BLOCK` entries of
         [X 1], each converted to float64 on its own, so that no copy of X
-        is made. Outputs whose rows are weighted alike (squared error)
-        share one product per block.
+        is made (except Xᵀ of an X of one block).
         """
         objective, X, Y = self.objective, self.train.X, self.train.Y
-        n, p = X.shape
-        m = p + self.with_intercept
-        hessians = np.zeros((objective.network.layout.layer_units[-1], m, m))
-        rows = max(1, HESSIAN_BLOCK // m)
-        for start in range(0, n, rows):
-            part = slice(start, min(start + rows, n))
+        n_outputs = objective.network.layout.layer_units[-1]
+        shared, per_output = 0.0, None
+        for part in self._blocks:
             raw = objective.predict_raw(params, X[part])
             curvature = objective.loss.hessian_diag(raw, Y[part])
             np.maximum(curvature, 0.0, out=curvature)
             curvature *= self.row_weight[part, None]
-            if len(hessians) == 1 or (curvature == curvature[:, :1]).all():
-                hessians += self._gram(X[part], curvature[:, 0])
-            else:
-                for j, hessian in enumerate(hessians):
-                    hessian += self._gram(X[part], curvature[:, j])
-        diagonal = np.arange(p)
+            if per_output is None and (
+                n_outputs == 1 or (curvature == curvature[:, :1]).all()
+            ):
+                shared = shared + self._gram(part, curvature[:, 0])
+                continue
+            if per_output is None:
+                m = X.shape[1] + self.with_intercept
+                per_output = np.zeros((n_outputs, m, m)) + shared
+            for j, hessian in enumerate(per_output):
+                hessian += self._gram(part, curvature[:, j])
+        hessians = shared[None] if per_output is None else per_output
+        diagonal = np.arange(X.shape[1])
         hessians[:, diagonal, diagonal] += self.ridge
         return hessians
 
-    def _gram(self, X, weights):
-        """Aᵀ diag(weights) A of the rows X, A = [X 1] (X alone without the
-        intercept), in float64.
+    def _gram(self, part, weights):
+        """Aᵀ diag(weights) A of the rows ``part`` of A = [X 1] (of X alone
+        without the intercept), in float64.
 
-        Dense A is scaled by √weights (ℓ'' ≥ 0), so that the product is the
-        Gram matrix of one array, which NumPy computes with BLAS's
-        symmetric rank-k update (half the work of a product).
+        One product of (Xᵀ·weights) with X (BLAS's gemm on dense X); the
+        intercept's row and column are Xᵀ·weights summed, and Σ weights.
         """
+        X = self.train.X[part]
         p = X.shape[1]
         m = p + self.with_intercept
+        gram = np.empty((m, m))
         if sp.issparse(X):
-            gram = np.empty((m, m))
-            weighted = sp.diags(weights) @ X
-            gram[:p, :p] = (X.T @ weighted).toarray()
-            if self.with_intercept:
-                gram[:p, p] = gram[p, :p] = np.asarray(weighted.sum(axis=0)).ravel()
-                gram[p, p] = weights.sum()
-            return gram
-        if self._scaled is None or len(self._scaled) < len(X):
-            self._scaled = np.empty((len(X), m))  # reused by later calls
-        scaled = self._scaled[: len(X)]
-        root = np.sqrt(weights)
-        np.multiply(X, root[:, None], out=scaled[:, :p])
+            weighted = (sp.diags(weights) @ X).T
+            gram[:p, :p] = (weighted @ X).toarray()
+        else:
+            X = X.astype(np.float64, copy=False)
+            weighted = self._transpose(X) * weights
+            np.matmul(weighted, X, out=gram[:p, :p])
         if self.with_intercept:
-            scaled[:, p] = root
-        return scaled.T @ scaled
+            gram[:p, p] = gram[p, :p] = np.asarray(weighted.sum(axis=1)).ravel()
+            gram[p, p] = weights.sum()
+        return gram
+
+    def _transpose(self, X):
+        """Xᵀ of the dense float64 block X: C-ordered and kept when X is
+        the only block (Xᵀ·weights is then a row-wise product, faster than
+        on the strided view); the strided view otherwise."""
+        if len(self._blocks) > 1:
+            return X.T
+        if self._transposed is None:
+            self._transposed = np.ascontiguousarray(X.T)
+        return self._transposed
 
 
 class _Solver:

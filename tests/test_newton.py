@@ -32,6 +32,7 @@ from sgdlearn import (
     SGDLinearRegressor,
     SGDLogisticClassifier,
     SoftmaxClassifier,
+    _newton,
 )
 from sgdlearn._losses import LOSSES
 
@@ -354,3 +355,58 @@ def test_warm_start_continues_from_the_optimum():
         warnings.simplefilter("error")
         est.fit(X, y)
     assert est.n_iter_ == 0
+
+
+def _captured_system(monkeypatch, Estimator, params, X, y, weight):
+    """The NewtonSystem of a fit, and θ at its first step."""
+    captured = {}
+    original = _newton.NewtonSystem.direction
+
+    def spy(system, theta_params, grads):
+        captured.setdefault("system", system)
+        captured.setdefault("params", theta_params)
+        return original(system, theta_params, grads)
+
+    monkeypatch.setattr(_newton.NewtonSystem, "direction", spy)
+    Estimator(solver="newton", max_iter=1, **params).fit(X, y, sample_weight=weight)
+    return captured["system"], captured["params"]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize(
+    "case",
+    [
+        "two outputs, weighted, sparse",
+        "two outputs",
+        "poisson, weighted, no intercept",
+        "one-vs-rest, class weights",
+        "binary, weighted, sparse",
+    ],
+)
+@pytest.mark.parametrize("block", [10**6, 100], ids=["one block", "many blocks"])
+def test_hessians_are_the_weighted_gram_of_each_output(monkeypatch, case, block):
+    """Aᵀ diag(s·ℓ''/Σs) A + ridge, A = [X 1], summed over any row blocks;
+    one shared Hessian exactly when every output weighs its rows alike."""
+    monkeypatch.setattr(_newton, "HESSIAN_BLOCK", block)
+    Estimator, params, X, y, weight = _case(case)
+    system, theta = _captured_system(monkeypatch, Estimator, params, X, y, weight)
+    assert (len(system._blocks) > 1) == (block == 100)
+    objective, train = system.objective, system.train
+    curvature = objective.loss.hessian_diag(
+        objective.predict_raw(theta, train.X), train.Y
+    )
+    row_weight = np.ones(len(y)) if train.sample_weight is None else train.sample_weight
+    A = train.X.toarray() if sp.issparse(train.X) else np.asarray(train.X)
+    if objective.fit_intercept:
+        A = np.column_stack([A, np.ones(len(A))])
+    ridge = np.zeros(A.shape[1])
+    ridge[: X.shape[1]] = objective.penalty.l2 / objective.weight_total
+    expected = [
+        A.T @ (A * (row_weight * c / objective.weight_total)[:, None]) + np.diag(ridge)
+        for c in np.maximum(curvature, 0.0).T
+    ]
+    hessians = system.hessians(theta)
+    shared = case.startswith("two outputs")  # squared error
+    assert len(hessians) == (1 if shared else len(expected))
+    for j, hessian in enumerate(expected):
+        assert_allclose(hessians[0 if shared else j], hessian, rtol=1e-10, atol=1e-12)
