@@ -19,14 +19,20 @@ from functools import cache
 
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.callback import CallbackSupportMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from . import _engine
 from ._activations import ACTIVATIONS
 from ._docstrings import fill_doc
+from ._input import checked_X
 from ._losses import make_loss
 from ._networks import predict_raw
-from ._params import FULL_BATCH_SOLVERS, constraints_for, parameter_names
+from ._params import (
+    FULL_BATCH_SOLVERS,
+    ValidatedSettings,
+    constraints_for,
+    parameter_names,
+)
 from ._solver import SolverSpec
 from ._threads import blas_threads_for
 from ._version import __version__
@@ -65,6 +71,7 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         super().__init_subclass__(**kwargs)
         if "__init__" in vars(cls):
             cls._parameter_constraints = constraints_for(cls)
+        cls._validated_settings = ValidatedSettings()
         if cls.__doc__ and "{parameters}" in cls.__doc__:
             fill_doc(cls)
 
@@ -74,6 +81,15 @@ class BaseSGDEstimator(CallbackSupportMixin, BaseEstimator):
         runs at every fit's validation and every clone, and scikit-learn
         reads the signature each time."""
         return list(_param_names_once(cls))
+
+    def _validate_params(self):
+        """scikit-learn's parameter check, once per setting of plain values
+        (:class:`~sgdlearn._params.ValidatedSettings`)."""
+        settings = type(self)._validated_settings
+        key = settings.key(self.get_params(deep=False))
+        if not settings.known(key):
+            super()._validate_params()
+            settings.add(key)
 
     def _parts(self):
         params = {name: getattr(self, name) for name in parameter_names(type(self))}
@@ -166,7 +182,7 @@ default=None
         """Raw scores z for X from the public fitted attributes."""
         check_is_fitted(self)
         with _engine.explain_conversion_errors():
-            X = validate_data(
+            X = checked_X(
                 self, X, reset=False, accept_sparse="csr", dtype=_engine.float_dtypes(X)
             )
         model = self._model_part()

@@ -20,6 +20,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import column_or_1d
 
 from ._cluster import DaskAwareScore, accuracy_from, accuracy_statistics, blockwise
+from ._input import as_1d, label_type
 from ._losses import LOSSES
 
 # The loss of one logistic column per class or label.
@@ -99,7 +100,7 @@ class ClassTargets:
         training data (for validation labels); ``classes`` the argument of
         a first ``partial_fit``.
         """
-        target_type = type_of_target(y, input_name="y")
+        target_type = label_type(y)
         if target_type not in _LABEL_TYPES:
             check_classification_targets(y)  # scikit-learn's error for the others
         multilabel = target_type == "multilabel-indicator"
@@ -125,7 +126,7 @@ class ClassTargets:
         # memory; the losses convert them per batch
         if multilabel:
             return np.asarray(y, dtype=np.uint8), encoding
-        y = column_or_1d(y, warn=True)
+        y = as_1d(y)
         if known is None and classes is None:
             labels, index = np.unique(y, return_inverse=True)
         else:

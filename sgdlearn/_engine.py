@@ -22,6 +22,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _cluster
 from ._activations import ACTIVATIONS
+from ._input import checked_X_y
 from ._losses import make_loss
 from ._networks import Layout, Network
 from ._newton import train_newton
@@ -245,7 +246,7 @@ def validate_training_data(estimator, X, y, old_state, y_numeric):
     """Checked X (dense C-ordered or CSR) and y; a continued fit keeps its dtype."""
     dtype = float_dtypes(X) if old_state is None else old_state.theta.dtype
     with explain_conversion_errors():
-        X, y = validate_data(
+        X, y = checked_X_y(
             estimator,
             X,
             y,

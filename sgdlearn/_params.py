@@ -527,3 +527,49 @@ def parameters_doc(cls):
     return "\n".join(
         PARAMS_BY_NAME[name].docstring(cls._family) for name in parameter_names(cls)
     )
+
+
+# The types of parameter values that are immutable and compared by value:
+# a setting made of them can be remembered once its check has passed.
+_PLAIN_TYPES = (type(None), bool, int, float, str)
+
+# How many settings a class remembers (a grid search has a few dozen).
+_MAX_REMEMBERED = 1024
+
+
+def _plain(value):
+    if type(value) is tuple:
+        return all(map(_plain, value))
+    return type(value) in _PLAIN_TYPES
+
+
+class ValidatedSettings:
+    """The parameter settings of a class that passed scikit-learn's checks.
+
+    scikit-learn checks every parameter against its constraints at every
+    fit, rebuilding the constraint objects each time (about 0.1 ms a fit).
+    The outcome depends on the values alone, so a setting that passed once
+    passes again: :meth:`known` says so for settings of plain immutable
+    values (None, bool, int, float, str, and tuples of them), keyed with
+    each value's type (``True`` and ``1`` are different settings). Settings
+    holding anything else (a dict, a callable, a RandomState) are checked
+    every time.
+    """
+
+    def __init__(self):
+        self._passed = set()
+
+    @staticmethod
+    def key(params):
+        """A hashable key of the setting, or None when it holds a value
+        that is not plain."""
+        if not all(map(_plain, params.values())):
+            return None
+        return tuple(sorted((name, type(v), v) for name, v in params.items()))
+
+    def known(self, key):
+        return key is not None and key in self._passed
+
+    def add(self, key):
+        if key is not None and len(self._passed) < _MAX_REMEMBERED:
+            self._passed.add(key)
