@@ -19,7 +19,7 @@ from scipy.optimize import minimize
 
 from . import _optimizers, _schedules
 from ._averaging import IterateAverage
-from ._csr import CSRRows
+from ._csr import CSRBatch, CSRRows
 from ._lazy import lazy_steps
 from ._objective import Params
 
@@ -288,14 +288,21 @@ class BatchReader:
         self.batch_size = batch_size
         self._buffers = None
 
-    def read(self, rows):
-        """(X, Y, sample_weight) of the batch at ``rows``."""
+    def read(self, rows, csr_batch=False):
+        """(X, Y, sample_weight) of the batch at ``rows``; with ``csr_batch``
+        sparse X comes as a :class:`~sgdlearn._csr.CSRBatch`, not a matrix."""
+        data = self.data
         if isinstance(rows, slice):
-            return self.data.rows(rows)
-        arrays = (self.data.X, self.data.Y, self.data.sample_weight)
+            if not (csr_batch and sp.issparse(data.X)):
+                return data.rows(rows)
+            weight = None if data.sample_weight is None else data.sample_weight[rows]
+            return CSRBatch.of_slice(data.X, rows), data.Y[rows], weight
+        arrays = (data.X, data.Y, data.sample_weight)
         if self._buffers is None:
             self._buffers = [_row_buffer(a, self.batch_size) for a in arrays]
-        return tuple(_take_rows(a, rows, b) for a, b in zip(arrays, self._buffers))
+        return tuple(
+            _take_rows(a, rows, b, csr_batch) for a, b in zip(arrays, self._buffers)
+        )
 
 
 def _row_buffer(array, n_rows):
@@ -308,12 +315,13 @@ def _row_buffer(array, n_rows):
     return np.empty((n_rows, *array.shape[1:]), dtype=array.dtype)
 
 
-def _take_rows(array, rows, buffer):
-    """The rows of ``array`` (None stays None), gathered into ``buffer``."""
+def _take_rows(array, rows, buffer, csr_batch=False):
+    """The rows of ``array`` (None stays None), gathered into ``buffer``;
+    sparse rows as a :class:`~sgdlearn._csr.CSRBatch` with ``csr_batch``."""
     if array is None:
         return None
     if isinstance(buffer, CSRRows):
-        return buffer.take(rows)
+        return buffer.take_batch(rows) if csr_batch else buffer.take(rows)
     return np.take(array, rows, axis=0, out=buffer[: len(rows)])
 
 
@@ -567,6 +575,8 @@ class DenseSteps:
             )
         return loss
 
+    csr_batch = False  # sparse X as a matrix (``BatchReader.read``)
+
     def finish(self):
         pass
 
@@ -620,7 +630,7 @@ def run_epoch(objective, state, params, grads, reader, config, ws):
         for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
             if rates is not None:
                 steps.lr = rates[taken]
-            batch = reader.read(rows)
+            batch = reader.read(rows, steps.csr_batch)
             batch_loss = steps.step(batch, rng, grad_scale)
             taken += 1
             if average is not None:
