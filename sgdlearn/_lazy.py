@@ -27,8 +27,9 @@ only multiply the scale. The
 result is the dense steps' result up to rounding, at a cost per batch that
 grows with the batch's non-zeros instead of with n_features. The work runs
 over the batch's stored entries, repeated features included: gathers and
-scatters of the same row write the same value, and gradients are summed
-with ``np.add.at``, so no sort or ``np.unique`` is needed.
+scatters of the same row write the same value, and the gradient is summed
+into θ by scipy's compiled transposed product
+(``_csr.CSRBatch.add_transposed``), so no sort or ``np.unique`` is needed.
 
 Used for first-order epochs of a linear model (no hidden layer) on sparse X
 whose optimizer has a closed form, with no L1 part, no dropout, no
@@ -80,9 +81,11 @@ class LazySparseSteps:
     ``weights`` is the optimizer's closed form of the weights' steps
     (``optimizer.lazy_weights``); the intercepts take the optimizer's own
     step on their slice of θ.
-    Everything works on flat positions in θ's head (feature j, output o at
-    j·K + o): one-dimensional gathers, scatters and ``np.add.at`` are many
-    times faster than row-wise ones.
+    The batch's X comes as a ``_csr.CSRBatch`` (``csr_batch`` asks the
+    reader for one), whose products give the raw outputs and add the
+    gradient into θ. The catch-up works on flat positions in θ's head
+    (feature j, output o at j·K + o): one-dimensional gathers and scatters
+    are many times faster than row-wise ones.
     """
 
     csr_batch = True  # X as a ``_csr.CSRBatch`` (``_training.BatchReader.read``)

@@ -179,8 +179,12 @@ class Dataset:
 
     def rows(self, rows):
         """(X, Y, sample_weight) of the selected rows: views for a slice."""
+        return self.X[rows], *self.targets(rows)
+
+    def targets(self, rows):
+        """(Y, sample_weight) of the selected rows: views for a slice."""
         weight = None if self.sample_weight is None else self.sample_weight[rows]
-        return self.X[rows], self.Y[rows], weight
+        return self.Y[rows], weight
 
     # What the loops ask of their training data. A Dataset answers in this
     # process; ``_cluster.ClusterData`` answers the same questions from
@@ -275,12 +279,14 @@ def iter_batches(n_samples, batch_size, rng, shuffle):
 class BatchReader:
     """Reads the batches of a :class:`Dataset` without copying X per epoch.
 
-    A slice of rows is read as views. Rows given as an index array (a
-    shuffled batch) are gathered into buffers made on the first such read
-    and reused after: dense arrays with ``np.take(..., out=)`` into
-    buffers of ``batch_size`` rows, so a shuffled epoch of dense data
-    allocates nothing; sparse X by :class:`~sgdlearn._csr.CSRRows`. A
-    gathered batch is valid until the next read.
+    A slice of rows is read as views (scipy copies a slice of a sparse
+    matrix; a :class:`~sgdlearn._csr.CSRBatch` of it, which the lazy sparse
+    steps ask for, holds views). Rows given as an index array (a shuffled
+    batch) are gathered into buffers made on the first such read and
+    reused after: dense arrays with ``np.take(..., out=)`` into buffers of
+    ``batch_size`` rows, so a shuffled epoch of dense data allocates
+    nothing; sparse X by :class:`~sgdlearn._csr.CSRRows`. A gathered batch
+    is valid until the next read.
     """
 
     def __init__(self, data, batch_size):
@@ -295,8 +301,7 @@ class BatchReader:
         if isinstance(rows, slice):
             if not (csr_batch and sp.issparse(data.X)):
                 return data.rows(rows)
-            weight = None if data.sample_weight is None else data.sample_weight[rows]
-            return CSRBatch.of_slice(data.X, rows), data.Y[rows], weight
+            return CSRBatch.of_slice(data.X, rows), *data.targets(rows)
         arrays = (data.X, data.Y, data.sample_weight)
         if self._buffers is None:
             self._buffers = [_row_buffer(a, self.batch_size) for a in arrays]
