@@ -7,6 +7,7 @@ that runs when the private routines are missing (scipy's matrix products).
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import test_scaling
 from numpy.testing import assert_allclose, assert_array_equal
 
 import sgdlearn._csr as csr_module
@@ -137,39 +138,17 @@ def test_reader_gives_csr_batches_on_request(kernels, rows, weighted):
     assert_array_equal(as_matrix.toarray(), X.toarray()[rows])
 
 
-LAZY = {
-    "sgd": {"solver": "sgd", "momentum": 0.0},
-    "nesterov": {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": True},
-    "adagrad": {"solver": "adagrad"},
-}
-
-
 @pytest.mark.parametrize("shuffle", [True, False])
-@pytest.mark.parametrize("solver", list(LAZY))
+@pytest.mark.parametrize("solver", list(test_scaling.LAZY_SOLVERS))
 @pytest.mark.parametrize(
     "Estimator", [SGDLinearRegressor, SGDLogisticClassifier, SoftmaxClassifier]
 )
-def test_lazy_steps_on_either_kernels_are_the_dense_steps(
-    kernels, Estimator, solver, shuffle, lazy_step_counter
+def test_lazy_steps_without_scipys_kernels_are_the_dense_steps(
+    monkeypatch, Estimator, solver, shuffle, lazy_step_counter
 ):
-    """The lazy sparse steps give the dense steps' model through scipy's
-    kernels and through the fallback, for one output and several."""
-    rng = np.random.default_rng(2)
-    X = sp.random(150, 30, density=0.15, format="csr", random_state=2)
-    score = X @ rng.standard_normal(30)
-    if Estimator is SGDLinearRegressor:
-        y = score
-    else:
-        y = np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
-    weight = rng.uniform(0.5, 2.0, X.shape[0])
-    params = {**LAZY[solver], "alpha": 2.0, "batch_size": 16, "max_iter": 5}
-    params.update(learning_rate_init=0.05, shuffle=shuffle, random_state=0)
-    sparse_fit = Estimator(**params).fit(X, y, sample_weight=weight)
-    assert lazy_step_counter["batches"] == 5 * 10
-    dense_fit = Estimator(**params).fit(X.toarray(), y, sample_weight=weight)
-    for got, expected in [
-        (sparse_fit.coef_, dense_fit.coef_),
-        (sparse_fit.intercept_, dense_fit.intercept_),
-    ]:
-        scale = np.abs(dense_fit.coef_).max()
-        assert np.abs(got - expected).max() <= 1e-9 * scale
+    """``test_scaling``'s check that the lazy sparse steps give the dense
+    steps' model, run on the fallback (scipy's matrix products)."""
+    monkeypatch.setattr(csr_module, "csr_row_index", None)
+    test_scaling.test_lazy_sparse_steps_are_the_dense_steps(
+        Estimator, solver, shuffle, lazy_step_counter
+    )
