@@ -74,8 +74,8 @@ class CSRBatch:
         return self.indices[self.indptr[0] : self.indptr[-1]]
 
     def matrix(self, container):
-        """The rows as a matrix of class ``container`` (copies no entry
-        unless the offsets do not start at 0)."""
+        """The rows as a matrix of class ``container``, built on the
+        batch's arrays (``indptr`` shifted to start at 0)."""
         start, end = self.indptr[0], self.indptr[-1]
         indptr = self.indptr - start if start else self.indptr
         return container(
