@@ -27,8 +27,9 @@ only multiply the scale. The
 result is the dense steps' result up to rounding, at a cost per batch that
 grows with the batch's non-zeros instead of with n_features. The work runs
 over the batch's stored entries, repeated features included: gathers and
-scatters of the same row write the same value, and gradients are summed
-with ``np.add.at``, so no sort or ``np.unique`` is needed.
+scatters of the same row write the same value, and the gradient is summed
+into θ by scipy's compiled transposed product
+(``_csr.CSRBatch.add_transposed``), so no sort or ``np.unique`` is needed.
 
 Used for first-order epochs of a linear model (no hidden layer) on sparse X
 whose optimizer has a closed form, with no L1 part, no dropout, no
@@ -43,8 +44,6 @@ per-step maps; those epochs fall back to the dense steps of
 
 import numpy as np
 import scipy.sparse as sp
-
-from ._networks import matmul_into
 
 
 def lazy_steps(
@@ -82,10 +81,14 @@ class LazySparseSteps:
     ``weights`` is the optimizer's closed form of the weights' steps
     (``optimizer.lazy_weights``); the intercepts take the optimizer's own
     step on their slice of θ.
-    Everything works on flat positions in θ's head (feature j, output o at
-    j·K + o): one-dimensional gathers, scatters and ``np.add.at`` are many
-    times faster than row-wise ones.
+    The batch's X comes as a ``_csr.CSRBatch`` (``csr_batch`` asks the
+    reader for one), whose products give the raw outputs and add the
+    gradient into θ. The catch-up works on flat positions in θ's head
+    (feature j, output o at j·K + o): one-dimensional gathers and scatters
+    are many times faster than row-wise ones.
     """
+
+    csr_batch = True  # X as a ``_csr.CSRBatch`` (``_training.BatchReader.read``)
 
     def __init__(self, objective, optimizer, params, grads, ws, lr, weights):
         self.objective = objective
@@ -101,6 +104,7 @@ class LazySparseSteps:
         self.grad_coef.fill(0.0)  # kept zero between batches
         self.grad_intercept = grads.intercepts[0]
         self.up_to_date = np.zeros(n_features, dtype=np.intp)
+        self.scaled_delta = np.empty_like(ws.deltas[1])
         self.t = 0
 
     def _per_output(self, per_feature):
@@ -110,37 +114,29 @@ class LazySparseSteps:
         return np.repeat(per_feature, self.n_outputs)
 
     def step(self, batch, rng, grad_scale):
-        X, Y, sample_weight = batch
-        # fancy indexing with int32 converts the index at every use: convert once
-        m, features = X.shape[0], X.indices.astype(np.intp)
-        if self.n_outputs == 1:
-            where = features
-        else:
-            where = (features[:, None] * self.n_outputs + self.outputs).ravel()
+        X, Y, sample_weight = batch  # X is a ``_csr.CSRBatch``
+        m = X.n_rows
         weights = self.weights
-        current = None
+        where = current = None
         if weights.tracks_idle_steps:
+            # fancy indexing with int32 converts the index at every use: once
+            features = X.features().astype(np.intp)
+            if self.n_outputs == 1:
+                where = features
+            else:
+                where = (features[:, None] * self.n_outputs + self.outputs).ravel()
             idle_steps = self._per_output(self.t - self.up_to_date[features])
             current = weights.catch_up(where, idle_steps)
 
-        raw = self.ws.acts[1][:m]
-        if self.n_outputs == 1:  # scipy's matrix-vector product is the fastest
-            raw[:, 0] = X @ self.params.coef
-        else:
-            matmul_into(X, self.params.coefs[0], raw)
+        raw = X.product_into(self.params.coefs[0], self.ws.acts[1][:m])
         if weights.scale != 1.0:
             raw *= weights.scale
         raw += self.params.intercepts[0]
         delta = self.ws.deltas[1][:m]
         loss = self.objective.loss.value_grad(raw, Y, sample_weight, delta, grad_scale)
 
-        row_of_entry = np.repeat(np.arange(m), np.diff(X.indptr))
-        if self.n_outputs == 1:
-            contributions = delta[:, 0][row_of_entry]
-            contributions *= X.data
-        else:
-            contributions = (X.data[:, None] * delta[row_of_entry]).ravel()
-        weights.step(where, current, contributions, self.grad_coef)
+        self._batch, self._delta = X, delta
+        weights.step(where, current, self._add_gradient, self.grad_coef)
         self.t += 1
         if weights.tracks_idle_steps:
             self.up_to_date[features] = self.t
@@ -155,6 +151,15 @@ class LazySparseSteps:
             part=slice(self.n_coef, None),
         )
         return loss
+
+    def _add_gradient(self, target, factor):
+        """``target += factor · X_Bᵀ δ`` for the batch being stepped: the
+        weights' summed data gradient, times ``factor``, into the flat
+        ``target`` of θ's head's shape."""
+        delta = self._delta
+        if factor != 1.0:
+            delta = np.multiply(delta, factor, out=self.scaled_delta[: delta.shape[0]])
+        self._batch.add_transposed(delta, target)
 
     def finish(self):
         self.weights.finish(self._per_output(self.t - self.up_to_date))

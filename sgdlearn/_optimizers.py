@@ -39,9 +39,12 @@ objects it returns have this interface:
   during the epoch (1.0 except for plain SGD);
 - ``catch_up(where, idle_steps)``: apply ``idle_steps`` idle steps to the
   weights at the flat positions ``where``; return their current values;
-- ``step(where, current, contributions, grad_buffer)``: one data step of
-  the weights at ``where`` with one gradient entry per position
-  (positions may repeat: entries are summed);
+- ``step(where, current, add_gradient, grad_buffer)``: one data step of
+  the weights at the flat positions ``where`` (None when idle steps are
+  not tracked; positions may repeat), where ``add_gradient(target,
+  factor)`` adds ``factor`` times the batch's data gradient of the weights
+  (zero off ``where``) into a flat array of their shape, and
+  ``grad_buffer`` is such an array, zero, to be left zero;
 - ``finish(idle_steps)``: bring every weight up to date (θ in ``coef``).
 
 ``OPTIMIZERS`` maps each solver name to its class; ``make_optimizer``
@@ -284,10 +287,9 @@ class _PlainSGDWeights:
         self.decay = 1.0 - lr * lam
         self.scale = 1.0
 
-    def step(self, where, current, contributions, grad_buffer):
+    def step(self, where, current, add_gradient, grad_buffer):
         self.scale *= self.decay
-        contributions *= -self.lr / self.scale
-        np.add.at(self.coef, where, contributions)
+        add_gradient(self.coef, -self.lr / self.scale)
         if self.scale < 1e-9:  # fold the scale in before V grows too large
             self.finish(None)
 
@@ -343,9 +345,9 @@ class _MomentumSGDWeights:
         self.velocity[where] = v
         return theta, v
 
-    def step(self, where, current, contributions, grad_buffer):
+    def step(self, where, current, add_gradient, grad_buffer):
         """One data step of the weights at ``where`` (values ``current``)
-        with the gradient entries ``contributions``, one per position."""
+        with the batch's gradient (``add_gradient``)."""
         theta, v = current
         (a, b), (c, d) = self.idle
         new_v = d * v
@@ -354,8 +356,8 @@ class _MomentumSGDWeights:
         theta += b * v
         self.velocity[where] = new_v
         self.coef[where] = theta
-        np.add.at(self.velocity, where, self.velocity_step * contributions)
-        np.add.at(self.coef, where, self.coef_step * contributions)
+        add_gradient(self.velocity, self.velocity_step)
+        add_gradient(self.coef, self.coef_step)
 
     def finish(self, idle_steps):
         self.catch_up(slice(None), idle_steps)
@@ -389,8 +391,8 @@ class _AdagradWeights:
             self.coef[where] = theta
         return theta
 
-    def step(self, where, theta, contributions, grad_buffer):
-        np.add.at(grad_buffer, where, contributions)
+    def step(self, where, theta, add_gradient, grad_buffer):
+        add_gradient(grad_buffer, 1.0)
         g = grad_buffer[where]
         grad_buffer[where] = 0.0
         acc = self.acc[where]

@@ -19,7 +19,7 @@ from scipy.optimize import minimize
 
 from . import _optimizers, _schedules
 from ._averaging import IterateAverage
-from ._csr import CSRRows
+from ._csr import CSRBatch, CSRRows
 from ._lazy import lazy_steps
 from ._objective import Params
 
@@ -179,8 +179,12 @@ class Dataset:
 
     def rows(self, rows):
         """(X, Y, sample_weight) of the selected rows: views for a slice."""
+        return self.X[rows], *self.targets(rows)
+
+    def targets(self, rows):
+        """(Y, sample_weight) of the selected rows: views for a slice."""
         weight = None if self.sample_weight is None else self.sample_weight[rows]
-        return self.X[rows], self.Y[rows], weight
+        return self.Y[rows], weight
 
     # What the loops ask of their training data. A Dataset answers in this
     # process; ``_cluster.ClusterData`` answers the same questions from
@@ -275,12 +279,14 @@ def iter_batches(n_samples, batch_size, rng, shuffle):
 class BatchReader:
     """Reads the batches of a :class:`Dataset` without copying X per epoch.
 
-    A slice of rows is read as views. Rows given as an index array (a
-    shuffled batch) are gathered into buffers made on the first such read
-    and reused after: dense arrays with ``np.take(..., out=)`` into
-    buffers of ``batch_size`` rows, so a shuffled epoch of dense data
-    allocates nothing; sparse X by :class:`~sgdlearn._csr.CSRRows`. A
-    gathered batch is valid until the next read.
+    A slice of rows is read as views (scipy copies a slice of a sparse
+    matrix; a :class:`~sgdlearn._csr.CSRBatch` of it, which the lazy sparse
+    steps ask for, holds views). Rows given as an index array (a shuffled
+    batch) are gathered into buffers made on the first such read and
+    reused after: dense arrays with ``np.take(..., out=)`` into buffers of
+    ``batch_size`` rows, so a shuffled epoch of dense data allocates
+    nothing; sparse X by :class:`~sgdlearn._csr.CSRRows`. A gathered batch
+    is valid until the next read.
     """
 
     def __init__(self, data, batch_size):
@@ -288,14 +294,20 @@ class BatchReader:
         self.batch_size = batch_size
         self._buffers = None
 
-    def read(self, rows):
-        """(X, Y, sample_weight) of the batch at ``rows``."""
+    def read(self, rows, csr_batch=False):
+        """(X, Y, sample_weight) of the batch at ``rows``; with ``csr_batch``
+        sparse X comes as a :class:`~sgdlearn._csr.CSRBatch`, not a matrix."""
+        data = self.data
         if isinstance(rows, slice):
-            return self.data.rows(rows)
-        arrays = (self.data.X, self.data.Y, self.data.sample_weight)
+            if not (csr_batch and sp.issparse(data.X)):
+                return data.rows(rows)
+            return CSRBatch.of_slice(data.X, rows), *data.targets(rows)
+        arrays = (data.X, data.Y, data.sample_weight)
         if self._buffers is None:
             self._buffers = [_row_buffer(a, self.batch_size) for a in arrays]
-        return tuple(_take_rows(a, rows, b) for a, b in zip(arrays, self._buffers))
+        return tuple(
+            _take_rows(a, rows, b, csr_batch) for a, b in zip(arrays, self._buffers)
+        )
 
 
 def _row_buffer(array, n_rows):
@@ -308,12 +320,13 @@ def _row_buffer(array, n_rows):
     return np.empty((n_rows, *array.shape[1:]), dtype=array.dtype)
 
 
-def _take_rows(array, rows, buffer):
-    """The rows of ``array`` (None stays None), gathered into ``buffer``."""
+def _take_rows(array, rows, buffer, csr_batch=False):
+    """The rows of ``array`` (None stays None), gathered into ``buffer``;
+    sparse rows as a :class:`~sgdlearn._csr.CSRBatch` with ``csr_batch``."""
     if array is None:
         return None
     if isinstance(buffer, CSRRows):
-        return buffer.take(rows)
+        return buffer.take_batch(rows) if csr_batch else buffer.take(rows)
     return np.take(array, rows, axis=0, out=buffer[: len(rows)])
 
 
@@ -567,6 +580,8 @@ class DenseSteps:
             )
         return loss
 
+    csr_batch = False  # sparse X as a matrix (``BatchReader.read``)
+
     def finish(self):
         pass
 
@@ -620,7 +635,7 @@ def run_epoch(objective, state, params, grads, reader, config, ws):
         for rows in iter_batches(n, config.batch_size, rng, config.shuffle):
             if rates is not None:
                 steps.lr = rates[taken]
-            batch = reader.read(rows)
+            batch = reader.read(rows, steps.csr_batch)
             batch_loss = steps.step(batch, rng, grad_scale)
             taken += 1
             if average is not None:
