@@ -426,39 +426,47 @@ def test_a_worker_killed_during_fit(client, solver):
     assert killer.worker is not None
 
 
-def _die_on_next_evaluation():
-    """Make this worker process end itself in its next evaluation of a block
-    (run on one worker by ``client.run``): it dies while running a task."""
-    from sgdlearn._training import Dataset
+def _die_in_next_call(owner, name):
+    """Make this worker process end itself the next time it runs method
+    ``name`` of class ``owner`` (run on one worker by ``client.run``)."""
 
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    Dataset.full_batch = die
+    setattr(owner, name, die)
 
 
-def kill_a_worker_in_its_next_task(client):
-    """Make one worker die while it runs its next evaluation."""
-    worker = sorted(client.nthreads())[0]
-    client.run(_die_on_next_evaluation, workers=[worker])
-    return worker
+def kill_a_worker_in_its_next(owner, name):
+    """An action that makes one worker die in its next call of
+    ``owner.name``; it returns that worker's address."""
+
+    def action(client):
+        worker = sorted(client.nthreads())[0]
+        client.run(_die_in_next_call, owner, name, workers=[worker])
+        return worker
+
+    return action
 
 
 def test_a_lost_worker_dask_gives_up_on_leaves_the_model_unchanged():
     """With no failure allowed (``distributed.scheduler.allowed-failures``
-    0), a worker that dies while running a task of the fit makes Dask give
-    up (KilledWorker): the fit raises a RuntimeError saying so, and the
-    estimator keeps the model it had."""
+    0), a worker that dies while running a task of the fit (here a round of
+    local SGD) makes Dask give up (KilledWorker): the fit raises a
+    RuntimeError saying so, and the estimator keeps the model it had."""
     from dask import config
+
+    from sgdlearn._training import Dataset
 
     with config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster, client = start_cluster()
     try:
         X, y = problem("binary")
-        est = SGDLogisticClassifier(solver="lbfgs", max_iter=6, tol=0)
+        est = SGDLogisticClassifier(solver="sgd", max_iter=6, tol=0)
         est.fit(X[:100], y[:100])
         before, n_iter = flat(est).copy(), est.n_iter_
-        killer = AtTheSecondEpoch(client, kill_a_worker_in_its_next_task)
+        killer = AtTheSecondEpoch(
+            client, kill_a_worker_in_its_next(Dataset, "epoch_runner")
+        )
         est.set_callbacks(killer)
         with pytest.raises(RuntimeError, match="was lost") as raised:
             est.fit(*dask(X, y))
@@ -469,6 +477,32 @@ def test_a_lost_worker_dask_gives_up_on_leaves_the_model_unchanged():
         assert est.n_iter_ == n_iter
     finally:
         stop_cluster(cluster, client)
+
+
+def test_a_worker_lost_in_an_lbfgs_evaluation(client):
+    """L-BFGS evaluates through an actor on each worker; a worker that dies
+    while its actor evaluates takes the actor with it. The fit goes on with
+    tasks on the lost blocks, which Dask recomputes, and gives the model of
+    an undisturbed fit."""
+    from sgdlearn._objective import Objective
+
+    X, y = problem("binary")
+    params = dict(solver="lbfgs", max_iter=6, tol=0)
+    reference = SGDLogisticClassifier(**params).fit(*dask(X, y))
+    pids = client.run(os.getpid)
+    killer = AtTheSecondEpoch(
+        client, kill_a_worker_in_its_next(Objective, "value_grad")
+    )
+    est = SGDLogisticClassifier(**params)
+    est.set_callbacks(killer)
+    try:
+        est.fit(*dask(X, y))
+    finally:
+        client.wait_for_workers(2, timeout=60)
+    assert killer.worker is not None
+    assert pids[killer.worker] not in client.run(os.getpid).values()
+    assert est.n_iter_ == reference.n_iter_
+    assert_same_optimum(reference, est, rtol=1e-12)
 
 
 # -- larger than one worker's memory ------------------------------------------------
