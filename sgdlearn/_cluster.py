@@ -15,18 +15,25 @@ with the local scheduler (which would gather it into this process).
 X (its column chunks joined), y and sample_weight must have the same,
 known row chunks (a DataFrame's are computed with ``lengths=True``; a
 NumPy y or sample_weight is split along X's rows). Each block is then
-checked (``check_X_y``: NaN, infinity, dtype), converted to the training
-dtype (CSR for sparse blocks), its targets encoded and its weights built,
-by a function mapped over the blocks *on the workers*
-(:func:`_prepare_block`). The prepared blocks are persisted there as
+checked (``check_X_y``: NaN, infinity, dtype) and converted to the
+training dtype (CSR for sparse blocks; a block already C-ordered in that
+dtype is not copied), its targets encoded and its weights built, by
+functions mapped over the blocks *on the workers* (:func:`_checked_block`,
+:func:`_encoded_block`). The prepared blocks are persisted there as
 futures, one per block, computed from the source graph: a worker lost
-during the fit has its blocks recomputed from that graph by Dask. Before
-that, a classifier's labels are found in one pass over y's blocks (unique
-labels and counts per block, combined on the client): they give
-``classes_`` and the ``class_weight="balanced"`` weights; a regressor's
-encoding is read from y's first row. A linear model's intercept starts at
-the Σs-weighted mean of the blocks' best constants (exact for the squared
-error; a start only, for the other losses: the optimum is the same).
+during the fit has its blocks recomputed from that graph by Dask. A
+regressor's encoding is read from y's first row, and its blocks are
+checked and encoded in one task each. A classifier's encoding needs every
+label first: each checked block returns its labels with their counts and
+Σ sample_weight (:func:`_label_summary`), in the same round trip as the
+checks; the client combines them into ``classes_`` and the
+``class_weight="balanced"`` weights, and then submits the encoding of
+every block without waiting for it (the fit's first tasks wait). Each
+block's Σs and best constant follow on the client from its Σs per label
+(the best constant of a loss depends on the targets only through them).
+A linear model's intercept starts at the Σs-weighted mean of the blocks'
+best constants (exact for the squared error; a start only, for the other
+losses: the optimum is the same).
 
 Each block is prepared on the worker that already holds its X block
 (``client.who_has`` on a persisted X; of several holders, the one with the
@@ -332,15 +339,17 @@ def prepare_data(estimator, parts, request):
     dtype = _training_dtype(X, old_state)
 
     if targets.y_numeric:
-        encoding, class_weights = _regression_encoding(targets, y, dtype, known)
-    else:
-        encoding, class_weights = _class_encoding(
-            targets, client, y, dtype, known, incremental, classes
+        encoding = _regression_encoding(targets, y, dtype, known)
+        blocks = _BlockPreparation(
+            targets, encoding, dtype, make_loss(encoding["_loss_"])
         )
-    loss = make_loss(encoding["_loss_"])
-    spec.check(loss)
-    blocks = _BlockPreparation(targets, encoding, dtype, loss)
-    train = blocks.persist(client, X, y, sample_weight, class_weights)
+        spec.check(blocks.loss)
+        train = blocks.persist(client, X, y, sample_weight)
+    else:
+        blocks, train = _persist_labelled(
+            targets, spec, client, (X, y, sample_weight), dtype, request
+        )
+    encoding, loss = blocks.encoding, blocks.loss
     if not train.weight_total > 0:
         raise zero_weights_error()
     val = None
@@ -358,7 +367,6 @@ def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
         X_val,
         _aligned(y_val, X_val, "y_val"),
         _aligned(sample_weight_val, X_val, "sample_weight_val"),
-        None,
     )
     Y_val, w_val = rows.gathered_targets()
     targets, loss, encoding = blocks.targets, blocks.loss, blocks.encoding
@@ -371,46 +379,62 @@ def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
 def _regression_encoding(targets, y, dtype, known):
     """The regression targets' encoding, read from y's first row (each
     block's targets are checked on its worker)."""
-    _, encoding = targets.encode(y[:1].compute(), dtype, known=known)
-    return encoding, None
+    return targets.encode(y[:1].compute(), dtype, known=known)[1]
 
 
-def _class_encoding(targets, client, y, dtype, known, incremental, classes):
-    """(encoding, class weights or None) from one pass over y's blocks."""
+def _persist_labelled(targets, spec, client, data, dtype, request):
+    """(:class:`_BlockPreparation`, :class:`ClusterData`) of a classifier's
+    training blocks, in one pass over the blocks.
+
+    The blocks are checked and converted on their workers, and each
+    returns the summary of its labels (:func:`_label_summary`); from these
+    the client finds ``classes_``, the class weights, each block's Σs and
+    best constant (functions of its Σs per label). The encoding of each
+    block is then a task on its worker (:func:`_encoded_block`), not waited
+    for: the fit's first tasks wait for it.
+    """
+    X, y, _ = data
     if y.ndim > 1 and y.shape[1] > 1:
         raise ValueError(
             "Multilabel (2-D) targets are not supported on Dask input: give y "
             "as a 1-D Dask array of labels, or compute it."
         )
-    found = _gather(
-        client, client.compute([_delayed(_labels)(b) for b in _row_blocks(y)])
-    )
+    checked, owners = _placed(client, data, _checked_block, dtype, False)
+    summaries = _gather(client, _on_each(client, _label_summary, checked, owners))
     labels, inverse = np.unique(
-        np.concatenate([block_labels for block_labels, _ in found]), return_inverse=True
+        np.concatenate([found for _, found, _, _ in summaries]), return_inverse=True
     )
     counts = np.bincount(
-        inverse, weights=np.concatenate([block_counts for _, block_counts in found])
+        inverse, weights=np.concatenate([n for _, _, n, _ in summaries])
     )
-    if known is not None and not incremental:
-        targets.check_warm_start(labels, known)
-    _, encoding = targets.encode(labels, dtype, known=known, classes=classes)
-    if not targets.uses_class_weight(encoding, incremental):
-        return encoding, None
-    fitted = encoding["classes_"]
-    per_class = np.zeros(fitted.size)
-    per_class[np.searchsorted(fitted, labels)] = counts
-    return encoding, targets.class_weights(fitted, per_class)
+    if request.known is not None and not request.incremental:
+        targets.check_warm_start(labels, request.known)
+    _, encoding = targets.encode(
+        labels, dtype, known=request.known, classes=request.classes
+    )
+    class_weights = None
+    if targets.uses_class_weight(encoding, request.incremental):
+        fitted = encoding["classes_"]
+        per_class = np.zeros(fitted.size)
+        per_class[np.searchsorted(fitted, labels)] = counts
+        class_weights = targets.class_weights(fitted, per_class)
+    preparation = _BlockPreparation(
+        targets, encoding, dtype, make_loss(encoding["_loss_"])
+    )
+    spec.check(preparation.loss)
+    stats = [preparation.label_stats(*summary, class_weights) for summary in summaries]
+    blocks = _on_each(
+        client, _encoded_block, checked, owners, preparation, class_weights
+    )
+    return preparation, ClusterData(
+        client, blocks, owners, *map(np.asarray, zip(*stats))
+    )
 
 
 def _delayed(function):
     import dask
 
     return dask.delayed(function, pure=True)
-
-
-def _labels(y):
-    """(unique labels, their counts) of a block of y (on a worker)."""
-    return np.unique(column_or_1d(np.asarray(y)), return_counts=True)
 
 
 @dataclass(frozen=True)
@@ -422,30 +446,47 @@ class _BlockPreparation:
     dtype: np.dtype
     loss: object
 
-    def persist(self, client, X, y, sample_weight, class_weights):
-        """:class:`ClusterData` of the prepared blocks (empty blocks left out).
-
-        Each block is prepared on the worker :func:`_block_workers` gives it
-        (where its X block already is), another one only if that worker is
-        lost; the blocks of a worker form its shard.
-        """
-        X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
-        w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
-        kept = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
-        owners = _block_workers(client, X, X_blocks, kept)
-        blocks = [
-            client.compute(
-                _delayed(_prepare_block)(
-                    X_blocks[i], y_blocks[i], w_blocks[i], self, class_weights
-                ),
-                **_on(owner),
-            )
-            for i, owner in zip(kept, owners)
-        ]
+    def persist(self, client, X, y, sample_weight):
+        """:class:`ClusterData` of the prepared blocks (:func:`_placed`),
+        the targets encoded with the known encoding, no class weights."""
+        blocks, owners = _placed(client, (X, y, sample_weight), _prepared_block, self)
         stats = _gather(
             client, _on_each(client, _block_stats, blocks, owners, self.loss)
         )
         return ClusterData(client, blocks, owners, *map(np.asarray, zip(*stats)))
+
+    def label_stats(self, rows, labels, counts, weights, class_weights):
+        """(rows, Σs, best constant, target columns) of a block from its
+        labels and their Σ sample_weight (:func:`_label_summary`): the best
+        constant under the loss depends only on the Σs of each label."""
+        del counts  # the class weights came from all blocks' counts
+        Y, _ = self.targets.encode(labels, self.dtype, known=self.encoding)
+        if class_weights is not None:
+            classes = self.encoding["classes_"]
+            weights = weights * class_weights[np.searchsorted(classes, labels)]
+        constant = self.loss.best_constant(Y, weights)
+        return rows, float(weights.sum()), constant, Y.shape[1]
+
+
+def _placed(client, data, function, *args):
+    """(futures, workers): ``function(X block, y block, weight block,
+    *args)`` of every non-empty row block of ``data`` (X, y,
+    sample_weight), each computed on the worker :func:`_block_workers`
+    gives it (where its X block already is), another one only if that
+    worker is lost; the blocks of a worker form its shard."""
+    X, y, sample_weight = data
+    X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
+    w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
+    kept = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
+    owners = _block_workers(client, X, X_blocks, kept)
+    futures = [
+        client.compute(
+            _delayed(function)(X_blocks[i], y_blocks[i], w_blocks[i], *args),
+            **_on(owner),
+        )
+        for i, owner in zip(kept, owners)
+    ]
+    return futures, owners
 
 
 def _block_workers(client, X, X_blocks, kept):
@@ -496,9 +537,9 @@ def _on_each(client, function, blocks, owners, *args):
     ]
 
 
-def _prepare_block(X, y, sample_weight, preparation, class_weights):
-    """A block as a checked, encoded :class:`Dataset` (runs on a worker)."""
-    targets, dtype = preparation.targets, preparation.dtype
+def _checked_block(X, y, sample_weight, dtype, y_numeric):
+    """(X, y, sample_weight) of a block checked and converted to ``dtype``
+    (CSR for sparse X), y not encoded yet (runs on a worker)."""
     X, y = check_X_y(
         X,
         y,
@@ -506,20 +547,48 @@ def _prepare_block(X, y, sample_weight, preparation, class_weights):
         dtype=dtype,
         order="C",
         multi_output=True,
-        y_numeric=targets.y_numeric,
+        y_numeric=y_numeric,
     )
-    Y, _ = targets.encode(y, dtype, known=preparation.encoding)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         ).astype(dtype)
+    return X, y, sample_weight
+
+
+def _label_summary(checked):
+    """(rows, labels, count and Σ sample_weight of each label) of a checked
+    block (:func:`_checked_block`)."""
+    _, y, sample_weight = checked
+    labels, inverse = np.unique(column_or_1d(y), return_inverse=True)
+    counts = np.bincount(inverse, minlength=labels.size).astype(np.float64)
+    if sample_weight is None:
+        return len(inverse), labels, counts, counts
+    weights = np.bincount(inverse, weights=sample_weight, minlength=labels.size)
+    return len(inverse), labels, counts, weights
+
+
+def _encoded_block(checked, preparation, class_weights):
+    """A checked block (:func:`_checked_block`) as a :class:`Dataset`: its
+    targets encoded, its class weights in its sample weights."""
+    X, y, sample_weight = checked
+    dtype, encoding = preparation.dtype, preparation.encoding
+    Y, _ = preparation.targets.encode(y, dtype, known=encoding)
     if class_weights is not None:
-        classes = preparation.encoding["classes_"]
-        factor = class_weights[np.searchsorted(classes, column_or_1d(y))]
+        factor = class_weights[np.searchsorted(encoding["classes_"], column_or_1d(y))]
         sample_weight = factor.astype(dtype) * (
             1.0 if sample_weight is None else sample_weight
         )
     return Dataset(X, Y, sample_weight)
+
+
+def _prepared_block(X, y, sample_weight, preparation):
+    """A block as a checked, encoded :class:`Dataset`, without class
+    weights (runs on a worker)."""
+    checked = _checked_block(
+        X, y, sample_weight, preparation.dtype, preparation.targets.y_numeric
+    )
+    return _encoded_block(checked, preparation, None)
 
 
 def _block_stats(data, loss):
