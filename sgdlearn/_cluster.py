@@ -422,7 +422,7 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
         targets, encoding, dtype, make_loss(encoding["_loss_"])
     )
     spec.check(preparation.loss)
-    stats = [preparation.label_stats(*summary, class_weights) for summary in summaries]
+    stats = preparation.label_stats(summaries, labels, class_weights)
     blocks = _on_each(
         client, _encoded_block, checked, owners, preparation, class_weights
     )
@@ -455,17 +455,22 @@ class _BlockPreparation:
         )
         return ClusterData(client, blocks, owners, *map(np.asarray, zip(*stats)))
 
-    def label_stats(self, rows, labels, counts, weights, class_weights):
-        """(rows, Σs, best constant, target columns) of a block from its
-        labels and their Σ sample_weight (:func:`_label_summary`): the best
+    def label_stats(self, summaries, labels, class_weights):
+        """[(rows, Σs, best constant, target columns)] of the blocks from
+        their :func:`_label_summary` (all their ``labels`` sorted): the best
         constant under the loss depends only on the Σs of each label."""
-        del counts  # the class weights came from all blocks' counts
         Y, _ = self.targets.encode(labels, self.dtype, known=self.encoding)
+        factor = np.ones(labels.size)
         if class_weights is not None:
             classes = self.encoding["classes_"]
-            weights = weights * class_weights[np.searchsorted(classes, labels)]
-        constant = self.loss.best_constant(Y, weights)
-        return rows, float(weights.sum()), constant, Y.shape[1]
+            factor = class_weights[np.searchsorted(classes, labels)]
+        stats = []
+        for rows, found, _, weights in summaries:
+            index = np.searchsorted(labels, found)
+            weights = weights * factor[index]
+            constant = self.loss.best_constant(Y[index], weights)
+            stats.append((rows, float(weights.sum()), constant, Y.shape[1]))
+        return stats
 
 
 def _placed(client, data, function, *args):
