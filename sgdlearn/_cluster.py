@@ -344,7 +344,7 @@ def prepare_data(estimator, parts, request):
             targets, encoding, dtype, make_loss(encoding["_loss_"])
         )
         spec.check(blocks.loss)
-        train = blocks.persist(client, X, y, sample_weight)
+        train = blocks.persist(client, X, y, sample_weight, evaluated=True)
     else:
         blocks, train = _persist_labelled(
             targets, spec, client, (X, y, sample_weight), dtype, request
@@ -400,7 +400,9 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
             "as a 1-D Dask array of labels, or compute it."
         )
     checked, owners = _placed(client, data, _checked_block, dtype, False)
-    summaries = _gather(client, _on_each(client, _label_summary, checked, owners))
+    summaries, actors = _with_evaluators(
+        client, checked, owners, _on_each(client, _label_summary, checked, owners)
+    )
     labels, inverse = np.unique(
         np.concatenate([found for _, found, _, _ in summaries]), return_inverse=True
     )
@@ -426,15 +428,42 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
     blocks = _on_each(
         client, _encoded_block, checked, owners, preparation, class_weights
     )
-    return preparation, ClusterData(
-        client, blocks, owners, *map(np.asarray, zip(*stats))
-    )
+    encoder = (_encoded_block, preparation, class_weights)
+    data = ClusterData(client, blocks, owners, stats, (actors, encoder))
+    return preparation, data
 
 
 def _delayed(function):
     import dask
 
     return dask.delayed(function, pure=True)
+
+
+def _by_worker(owners):
+    """[(worker, indices of its blocks)]: one shard per worker, its blocks
+    in order, the shards in the order of their first block (so a shard's
+    place does not depend on the worker's address)."""
+    shards = {}
+    for i, owner in enumerate(owners):
+        shards.setdefault(owner, []).append(i)
+    return list(shards.items())
+
+
+def _with_evaluators(client, blocks, owners, futures):
+    """(results of ``futures``, actors): gathered in one round trip with the
+    creation of one ``ShardEvaluation`` actor per shard of ``blocks``."""
+    actors = [
+        client.submit(
+            ShardEvaluation,
+            *[blocks[i] for i in shard],
+            actor=True,
+            pure=False,
+            **_on(owner),
+        )
+        for owner, shard in _by_worker(owners)
+    ]
+    results = _gather(client, futures + actors)
+    return results[: len(futures)], results[len(futures) :]
 
 
 @dataclass(frozen=True)
@@ -446,14 +475,16 @@ class _BlockPreparation:
     dtype: np.dtype
     loss: object
 
-    def persist(self, client, X, y, sample_weight):
+    def persist(self, client, X, y, sample_weight, evaluated=False):
         """:class:`ClusterData` of the prepared blocks (:func:`_placed`),
-        the targets encoded with the known encoding, no class weights."""
+        the targets encoded with the known encoding, no class weights; with
+        the shards' actors if ``evaluated`` (training rows)."""
         blocks, owners = _placed(client, (X, y, sample_weight), _prepared_block, self)
-        stats = _gather(
-            client, _on_each(client, _block_stats, blocks, owners, self.loss)
-        )
-        return ClusterData(client, blocks, owners, *map(np.asarray, zip(*stats)))
+        stats = _on_each(client, _block_stats, blocks, owners, self.loss)
+        if not evaluated:
+            return ClusterData(client, blocks, owners, _gather(client, stats))
+        stats, actors = _with_evaluators(client, blocks, owners, stats)
+        return ClusterData(client, blocks, owners, stats, (actors, None))
 
     def label_stats(self, summaries, labels, class_weights):
         """[(rows, Σs, best constant, target columns)] of the blocks from
@@ -648,20 +679,18 @@ class ClusterData:
     blocks' workers and small results on the client.
     """
 
-    def __init__(self, client, blocks, owners, rows, weights, constants, n_targets):
+    def __init__(self, client, blocks, owners, stats, evaluators=None):
+        rows, weights, constants, n_targets = map(np.asarray, zip(*stats))
         self.client = client
         self.blocks = blocks
         self.owners = owners
-        # one shard per worker: its blocks in order, the shards in the order
-        # of their first block (so a shard's place does not depend on the
-        # worker's address)
-        shards = {}
-        for block, owner, weight in zip(blocks, owners, weights):
-            shards.setdefault(owner, []).append((block, weight))
         self.shards = [
-            (owner, [b for b, _ in shard], sum(w for _, w in shard))
-            for owner, shard in shards.items()
+            (owner, [blocks[i] for i in shard], weights[shard].sum())
+            for owner, shard in _by_worker(owners)
         ]
+        # the shards' actors and the function that makes each of their
+        # blocks a Dataset (None: they are), for :class:`_Shards`; or None
+        self.evaluators = evaluators
         self.n_samples = int(rows.sum())
         self.weight_total = float(weights.sum())
         self._weights = weights
@@ -753,8 +782,10 @@ class _Shards:
     """The shards' (Σ s ℓ, Σ s ∇ℓ) at θ, for one L-BFGS fit.
 
     Each worker's shard is held by an actor on that worker
-    (``_cluster_shard.ShardEvaluation``, created with the data term
-    ``objective``), and an evaluation is one method call per actor. If a
+    (``_cluster_shard.ShardEvaluation``, created with the blocks, in the
+    round trip that prepared them), and an evaluation is one method call
+    per actor; the first call of a fit also sends the data term
+    ``objective`` (and, for a classifier, how to encode the blocks). If a
     call fails (its worker was lost, and the actor with it), the actors are
     released and this and every later evaluation run as tasks on the
     shards' blocks, which Dask recomputes where it can: the fit goes on to
@@ -765,26 +796,20 @@ class _Shards:
         self.data = data
         self.objective = objective
         self._scattered = None
-        futures = [
-            data.client.submit(
-                ShardEvaluation,
-                objective,
-                *blocks,
-                actor=True,
-                pure=False,
-                **_on(owner),
-            )
-            for owner, blocks, _ in data.shards
-        ]
-        self.actors = _gather(data.client, futures)
+        self._setup = None
+        if data.evaluators is not None:
+            self._setup = (objective, data.evaluators[1])
 
     def __call__(self, theta):
-        if self.actors is not None:
+        if self.data.evaluators is not None:
+            actors, setup = self.data.evaluators[0], self._setup
             try:
-                calls = [actor.value_grad(theta) for actor in self.actors]
-                return [call.result() for call in calls]
+                calls = [actor.value_grad(theta, setup) for actor in actors]
+                results = [call.result() for call in calls]
+                self._setup = None
+                return results
             except Exception:  # an actor's worker was lost: go on with tasks
-                self.actors = None
+                self.data.evaluators = None
         if self._scattered is None:
             [self._scattered] = self.data.client.scatter(
                 [self.objective], broadcast=True, hash=False

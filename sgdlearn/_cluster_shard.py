@@ -43,15 +43,15 @@ class ShardEvaluation:
 
     Parameters
     ----------
-    objective : Objective
-        The data term (weight total 1, no penalty).
-    *blocks : Dataset
-        The shard's prepared blocks, summed in this order.
+    *blocks : Dataset or tuple
+        The shard's blocks, summed in this order: prepared Datasets, or
+        blocks that the ``encoder`` of the first call makes Datasets.
     """
 
-    def __init__(self, objective, *blocks):
-        self.objective = objective
+    def __init__(self, *blocks):
         self.blocks = blocks
+        self.objective = None
+        self._encoded = False
         self._workspaces = {}
 
     def _workspace(self, X, dtype):
@@ -62,8 +62,20 @@ class ShardEvaluation:
             self._workspaces[key] = network.workspace(rows, dtype, share_output=True)
         return self._workspaces[key]
 
-    def value_grad(self, theta):
-        """(Σ s ℓ, Σ s ∇ℓ) over the blocks, one after the other."""
+    def value_grad(self, theta, setup=None):
+        """(Σ s ℓ, Σ s ∇ℓ) over the blocks, one after the other.
+
+        ``setup``, given with a fit's first call, is (the data term, weight
+        total 1 and no penalty; None or ``(encoder, *args)``, which makes
+        each block a Dataset: ``encoder(block, *args)``, once).
+        """
+        if setup is not None:
+            self.objective, encoder = setup
+            self._workspaces = {}
+            if encoder is not None and not self._encoded:
+                function, *args = encoder
+                self.blocks = [function(block, *args) for block in self.blocks]
+                self._encoded = True
         objective = self.objective
         layout = objective.network.layout
         params = Params(theta, layout)
@@ -80,5 +92,5 @@ class ShardEvaluation:
 
 
 def shard_value_grad(objective, theta, *blocks):
-    """:meth:`ShardEvaluation.value_grad` as a task."""
-    return ShardEvaluation(objective, *blocks).value_grad(theta)
+    """:meth:`ShardEvaluation.value_grad` of prepared blocks, as a task."""
+    return ShardEvaluation(*blocks).value_grad(theta, (objective, None))
