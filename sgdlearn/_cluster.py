@@ -399,10 +399,9 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
             "Multilabel (2-D) targets are not supported on Dask input: give y "
             "as a 1-D Dask array of labels, or compute it."
         )
-    checked, owners = _placed(client, data, _checked_block, dtype, False)
-    summaries, actors = _with_evaluators(
-        client, checked, owners, _on_each(client, _label_summary, checked, owners)
-    )
+    check = functools.partial(_checked_block, dtype=dtype, y_numeric=False)
+    checked, summaries, owners = _placed(client, data, check, _label_summary)
+    summaries, actors = _with_evaluators(client, checked, owners, summaries)
     labels, inverse = np.unique(
         np.concatenate([found for _, found, _, _ in summaries]), return_inverse=True
     )
@@ -479,8 +478,12 @@ class _BlockPreparation:
         """:class:`ClusterData` of the prepared blocks (:func:`_placed`),
         the targets encoded with the known encoding, no class weights; with
         the shards' actors if ``evaluated`` (training rows)."""
-        blocks, owners = _placed(client, (X, y, sample_weight), _prepared_block, self)
-        stats = _on_each(client, _block_stats, blocks, owners, self.loss)
+        blocks, stats, owners = _placed(
+            client,
+            (X, y, sample_weight),
+            functools.partial(_prepared_block, preparation=self),
+            functools.partial(_block_stats, loss=self.loss),
+        )
         if not evaluated:
             return ClusterData(client, blocks, owners, _gather(client, stats))
         stats, actors = _with_evaluators(client, blocks, owners, stats)
@@ -504,25 +507,27 @@ class _BlockPreparation:
         return stats
 
 
-def _placed(client, data, function, *args):
-    """(futures, workers): ``function(X block, y block, weight block,
-    *args)`` of every non-empty row block of ``data`` (X, y,
-    sample_weight), each computed on the worker :func:`_block_workers`
-    gives it (where its X block already is), another one only if that
-    worker is lost; the blocks of a worker form its shard."""
+def _placed(client, data, prepare, summarise):
+    """(blocks, summaries, workers): futures of ``prepare(X block, y block,
+    weight block)`` for every non-empty row block of ``data`` (X, y,
+    sample_weight) and of ``summarise(block)``, both computed on the worker
+    :func:`_block_workers` gives the block (where its X block already is),
+    another one only if that worker is lost; the blocks of a worker form
+    its shard. One graph for all (one message to the scheduler)."""
+    import dask
+
     X, y, sample_weight = data
     X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
     w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
     kept = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
     owners = _block_workers(client, X, X_blocks, kept)
-    futures = [
-        client.compute(
-            _delayed(function)(X_blocks[i], y_blocks[i], w_blocks[i], *args),
-            **_on(owner),
-        )
-        for i, owner in zip(kept, owners)
-    ]
-    return futures, owners
+    tasks = []
+    for i, owner in zip(kept, owners):
+        with dask.annotate(**(_on(owner) if owner is not None else {})):
+            block = _delayed(prepare)(X_blocks[i], y_blocks[i], w_blocks[i])
+            tasks += [block, _delayed(summarise)(block)]
+    futures = client.compute(tasks)
+    return futures[::2], futures[1::2], owners
 
 
 def _block_workers(client, X, X_blocks, kept):
