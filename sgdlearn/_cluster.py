@@ -424,11 +424,8 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
     )
     spec.check(preparation.loss)
     stats = preparation.label_stats(summaries, labels, class_weights)
-    blocks = _on_each(
-        client, _encoded_block, checked, owners, preparation, class_weights
-    )
     encoder = (_encoded_block, preparation, class_weights)
-    data = ClusterData(client, blocks, owners, stats, (actors, encoder))
+    data = ClusterData(client, checked, owners, stats, actors, encoder)
     return preparation, data
 
 
@@ -487,7 +484,7 @@ class _BlockPreparation:
         if not evaluated:
             return ClusterData(client, blocks, owners, _gather(client, stats))
         stats, actors = _with_evaluators(client, blocks, owners, stats)
-        return ClusterData(client, blocks, owners, stats, (actors, None))
+        return ClusterData(client, blocks, owners, stats, actors)
 
     def label_stats(self, summaries, labels, class_weights):
         """[(rows, Σs, best constant, target columns)] of the blocks from
@@ -684,23 +681,46 @@ class ClusterData:
     blocks' workers and small results on the client.
     """
 
-    def __init__(self, client, blocks, owners, stats, evaluators=None):
+    def __init__(self, client, blocks, owners, stats, evaluators=None, encoder=None):
         rows, weights, constants, n_targets = map(np.asarray, zip(*stats))
         self.client = client
-        self.blocks = blocks
         self.owners = owners
-        self.shards = [
-            (owner, [blocks[i] for i in shard], weights[shard].sum())
-            for owner, shard in _by_worker(owners)
+        self._blocks = blocks
+        # None, or (function, *args) that makes each block a Dataset,
+        # ``function(block, *args)``: on the workers, when first needed
+        self.encoder = encoder
+        self._encoded = encoder is None
+        self._shards = [
+            (owner, shard, weights[shard].sum()) for owner, shard in _by_worker(owners)
         ]
-        # the shards' actors and the function that makes each of their
-        # blocks a Dataset (None: they are), for :class:`_Shards`; or None
+        # the shards' actors, for :class:`_Shards` (None: none, or lost)
         self.evaluators = evaluators
         self.n_samples = int(rows.sum())
         self.weight_total = float(weights.sum())
         self._weights = weights
         self._constants = constants
         self.n_targets = int(n_targets[0])
+
+    @property
+    def blocks(self):
+        """Futures of the prepared blocks (Datasets), one per block; the
+        first access submits their encoding if they need one."""
+        if not self._encoded:
+            function, *args = self.encoder
+            self._blocks = _on_each(
+                self.client, function, self._blocks, self.owners, *args
+            )
+            self._encoded = True
+        return self._blocks
+
+    @property
+    def shards(self):
+        """[(worker, its blocks' futures in order, its Σs)]."""
+        blocks = self.blocks
+        return [
+            (owner, [blocks[i] for i in shard], weight)
+            for owner, shard, weight in self._shards
+        ]
 
     def best_constant(self, loss):
         """The Σs-weighted mean of the blocks' best constants."""
@@ -741,10 +761,11 @@ class ClusterData:
         """One round of local SGD: an epoch on every worker, then the average."""
 
         def run_round():
-            seeds = state.rng.integers(np.iinfo(np.int64).max, size=len(self.shards))
+            shards = self.shards
+            seeds = state.rng.integers(np.iinfo(np.int64).max, size=len(shards))
             packed = pack_state(state)
             futures = []
-            for (owner, blocks, share), seed in zip(self.shards, seeds):
+            for (owner, blocks, share), seed in zip(shards, seeds):
                 local = _rescaled(objective, share, share / objective.weight_total)
                 futures.append(
                     self.client.submit(
@@ -803,11 +824,11 @@ class _Shards:
         self._scattered = None
         self._setup = None
         if data.evaluators is not None:
-            self._setup = (objective, data.evaluators[1])
+            self._setup = (objective, data.encoder)
 
     def __call__(self, theta):
         if self.data.evaluators is not None:
-            actors, setup = self.data.evaluators[0], self._setup
+            actors, setup = self.data.evaluators, self._setup
             try:
                 calls = [actor.value_grad(theta, setup) for actor in actors]
                 results = [call.result() for call in calls]
