@@ -410,7 +410,7 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
     )
     if request.known is not None and not request.incremental:
         targets.check_warm_start(labels, request.known)
-    _, encoding = targets.encode(
+    Y, encoding = targets.encode(
         labels, dtype, known=request.known, classes=request.classes
     )
     class_weights = None
@@ -423,7 +423,7 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
         targets, encoding, dtype, make_loss(encoding["_loss_"])
     )
     spec.check(preparation.loss)
-    stats = preparation.label_stats(summaries, labels, class_weights)
+    stats = preparation.label_stats(summaries, labels, Y, class_weights)
     encoder = (_encoded_block, preparation, class_weights)
     data = ClusterData(client, checked, owners, stats, actors, encoder)
     return preparation, data
@@ -486,11 +486,11 @@ class _BlockPreparation:
         stats, actors = _with_evaluators(client, blocks, owners, stats)
         return ClusterData(client, blocks, owners, stats, actors)
 
-    def label_stats(self, summaries, labels, class_weights):
+    def label_stats(self, summaries, labels, Y, class_weights):
         """[(rows, Σs, best constant, target columns)] of the blocks from
-        their :func:`_label_summary` (all their ``labels`` sorted): the best
-        constant under the loss depends only on the Σs of each label."""
-        Y, _ = self.targets.encode(labels, self.dtype, known=self.encoding)
+        their :func:`_label_summary` (all their ``labels`` sorted, encoded
+        as ``Y``): the best constant under the loss depends only on the Σs
+        of each label."""
         factor = np.ones(labels.size)
         if class_weights is not None:
             classes = self.encoding["classes_"]
