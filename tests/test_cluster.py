@@ -120,6 +120,82 @@ def test_lbfgs_reaches_the_single_machine_optimum(
     assert remote.loss_ == pytest.approx(local.loss_, rel=1e-9)
 
 
+def task_names(stream):
+    """The function names of the tasks a ``get_task_stream`` recorded."""
+    return {
+        (d["key"] if isinstance(d["key"], str) else d["key"][0]).rsplit("-", 5)[0]
+        for d in stream.data
+    }
+
+
+def test_lbfgs_evaluates_through_one_actor_per_worker(client):
+    """The evaluations are method calls of the shards' actors, not tasks:
+    besides the preparation, the only tasks of an lbfgs fit create the
+    actors (one per worker)."""
+    from distributed import get_task_stream
+
+    X, y = problem("binary")
+    with get_task_stream(client) as stream:
+        est = SGDLogisticClassifier(**LBFGS).fit(*dask(X, y))
+    assert est.n_iter_ > 3
+    names = task_names(stream)
+    assert "ShardEvaluation" in names
+    assert "shard_value_grad" not in names
+    assert sum(1 for d in stream.data if "ShardEvaluation" in str(d["key"])) == 2
+
+
+@pytest.mark.parametrize(
+    "Estimator, params",
+    [
+        (SGDLogisticClassifier, {"class_weight": {7: 3.0, 1: 0.5}}),
+        (SoftmaxClassifier, {"class_weight": "balanced"}),
+        (SoftmaxClassifier, {}),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_label_summaries_give_the_encoded_blocks_statistics(Estimator, params, dtype):
+    """A classifier's blocks' Σs and best constants, computed on the client
+    from each block's Σ sample_weight per label, are those of the encoded
+    blocks (on NumPy blocks, without a cluster)."""
+    from sgdlearn import _cluster
+    from sgdlearn._losses import make_loss
+
+    X, y = problem("multiclass" if Estimator is SoftmaxClassifier else "binary")
+    y = np.where(y == 0, 7, y)  # labels that are not their index
+    weight = np.random.default_rng(5).uniform(0, 2, len(y))
+    parts = [
+        (slice(0, 1500), weight),
+        (slice(1500, 2000), None),
+        (slice(2000, None), weight),
+    ]
+    est = Estimator(**params)
+    targets = est._target_encoder(est.get_params())
+    checked = [
+        _cluster._checked_block(
+            X[rows], y[rows], w if w is None else w[rows], np.dtype(dtype), False
+        )
+        for rows, w in parts
+    ]
+    summaries = [_cluster._label_summary(block) for block in checked]
+    labels = np.unique(y)
+    Y, encoding = targets.encode(labels, dtype)
+    class_weights = None
+    if targets.uses_class_weight(encoding, incremental=False):
+        counts = np.bincount(np.searchsorted(labels, y))
+        class_weights = targets.class_weights(labels, counts)
+    loss = make_loss(encoding["_loss_"])
+    preparation = _cluster._BlockPreparation(targets, encoding, np.dtype(dtype), loss)
+    from_labels = preparation.label_stats(summaries, labels, Y, class_weights)
+    for stats, block in zip(from_labels, checked):
+        encoded = _cluster._encoded_block(block, preparation, class_weights)
+        rows, total, constant, columns = _cluster._block_stats(encoded, loss)
+        assert stats[0] == rows and stats[3] == columns
+        assert stats[1] == pytest.approx(
+            total, rel=1e-6 if dtype == np.float32 else 1e-12
+        )
+        np.testing.assert_allclose(stats[2], constant, rtol=1e-5, atol=1e-6)
+
+
 def test_newton_is_for_data_in_memory(client):
     """'auto' takes lbfgs on small Dask input where it takes Newton in memory;
     an explicit 'newton' on Dask input names the alternatives."""
@@ -489,6 +565,8 @@ def test_a_worker_lost_in_an_lbfgs_evaluation(client):
     X, y = problem("binary")
     params = dict(solver="lbfgs", max_iter=6, tol=0)
     reference = SGDLogisticClassifier(**params).fit(*dask(X, y))
+    from distributed import get_task_stream
+
     pids = client.run(os.getpid)
     killer = AtTheSecondEpoch(
         client, kill_a_worker_in_its_next(Objective, "value_grad")
@@ -496,10 +574,12 @@ def test_a_worker_lost_in_an_lbfgs_evaluation(client):
     est = SGDLogisticClassifier(**params)
     est.set_callbacks(killer)
     try:
-        est.fit(*dask(X, y))
+        with get_task_stream(client) as stream:
+            est.fit(*dask(X, y))
     finally:
         client.wait_for_workers(2, timeout=60)
     assert killer.worker is not None
+    assert "shard_value_grad" in task_names(stream)  # the evaluations by tasks
     assert pids[killer.worker] not in client.run(os.getpid).values()
     assert est.n_iter_ == reference.n_iter_
     assert_same_optimum(reference, est, rtol=1e-12)
