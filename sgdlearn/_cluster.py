@@ -542,13 +542,19 @@ def _block_workers(client, X, X_blocks, kept):
     persisted X), the least loaded in rows of them; a block not held yet
     goes to the worker with the fewest rows so far. Ties go to the first
     address in sorted order, so the placement is deterministic given where
-    the blocks are. None (any worker) while the cluster has none."""
+    the blocks are. None (any worker) while the cluster has none. When
+    every block is held, the workers holding them are the candidates (one
+    request to the scheduler, not two)."""
     from distributed import futures_of
 
-    workers = sorted(client.nthreads())
+    held = client.who_has(futures_of(X)) if futures_of(X) else {}
+    holders = {i: held.get(X_blocks[i].key, ()) for i in kept}
+    if all(holders.values()):  # the workers holding X are all it takes
+        workers = sorted({w for found in holders.values() for w in found})
+    else:
+        workers = sorted(client.nthreads())
     if not workers:
         return [None] * len(kept)
-    held = client.who_has(futures_of(X)) if futures_of(X) else {}
     load = dict.fromkeys(workers, 0)
     owners = {}
     rows = X.chunks[0]
@@ -557,9 +563,9 @@ def _block_workers(client, X, X_blocks, kept):
         return min(candidates, key=lambda w: (load[w], workers.index(w)))
 
     for i in kept:
-        holders = [w for w in held.get(X_blocks[i].key, ()) if w in load]
-        if holders:
-            owners[i] = least_loaded(holders)
+        found = [w for w in holders[i] if w in load]
+        if found:
+            owners[i] = least_loaded(found)
             load[owners[i]] += rows[i]
     for i in kept:
         if i not in owners:
