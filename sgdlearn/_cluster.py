@@ -23,23 +23,23 @@ functions mapped over the blocks *on the workers* (:func:`_checked_block`,
 futures, one per block, computed from the source graph: a worker lost
 during the fit has its blocks recomputed from that graph by Dask.
 
-The preparation is one round trip: one graph of a task per block and a
-task summarising it, each annotated with the block's worker, and the
-training rows' L-BFGS actors (below), gathered together. A regressor's
-encoding is read from y's first row beforehand, and each block is checked
-and encoded in one task, summarised by its rows, Σs, best constant and
-target columns. A classifier's encoding needs every label: each block is
-checked only, and summarised by its labels with their counts and Σ
-sample_weight (:func:`_label_summary`); the client combines them into
-``classes_`` and the ``class_weight="balanced"`` weights, and each block's
-Σs and best constant follow on the client from its Σs per label (the best
-constant of a loss depends on the targets only through them). Its blocks
-are encoded when a task first needs them (a local SGD round, an
-evaluation after a lost actor): an L-BFGS fit leaves that to its actors,
-which encode their own blocks, so the workers do it once. A linear model's intercept
-starts at the Σs-weighted mean of the blocks' best constants (exact for
-the squared error; a start only, for the other losses: the optimum is the
-same).
+The preparation is one round trip: one graph of a task per block and a task
+summarising it, each annotated with the block's worker, and the training
+rows' L-BFGS actors (below), gathered together. A regressor's encoding
+depends on y's columns only (it is read from an empty y of their shape, on
+the client), and each block is checked and encoded in one task, summarised
+by its rows, Σs, best constant and target columns. A classifier's encoding
+needs every label: each block is checked only, and summarised by its labels
+with their counts and Σ sample_weight (:func:`_label_summary`); the client
+combines them into ``classes_`` and the ``class_weight="balanced"``
+weights, and each block's Σs and best constant follow on the client from
+its Σs per label (the best constant of a loss depends on the targets only
+through them). Its blocks are encoded when a task first needs them (a local
+SGD round, an evaluation after a lost actor): an L-BFGS fit leaves that to
+its actors, which encode their own blocks, so the workers do it once. A
+linear model's intercept starts at the Σs-weighted mean of the blocks' best
+constants (exact for the squared error; a start only, for the other losses:
+the optimum is the same).
 
 Each block is prepared on the worker that already holds its X block
 (``client.who_has`` on a persisted X; of several holders, the one with the
@@ -386,9 +386,11 @@ def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
 
 
 def _regression_encoding(targets, y, dtype, known):
-    """The regression targets' encoding, read from y's first row (each
-    block's targets are checked on its worker)."""
-    return targets.encode(y[:1].compute(), dtype, known=known)[1]
+    """The regression targets' encoding: it depends on y's columns only,
+    so it is read from an empty y of that shape and dtype, on the client
+    (each block's targets are checked on its worker)."""
+    empty = np.empty((0, *y.shape[1:]), dtype=y.dtype)
+    return targets.encode(empty, dtype, known=known)[1]
 
 
 def _persist_labelled(targets, spec, client, data, dtype, request):

@@ -196,6 +196,23 @@ def test_label_summaries_give_the_encoded_blocks_statistics(Estimator, params, d
         np.testing.assert_allclose(stats[2], constant, rtol=1e-5, atol=1e-6)
 
 
+def test_regression_targets_checked_on_the_workers(client):
+    """A regressor's encoding is read on the client from y's columns alone:
+    its warnings are raised there, and the targets' values are checked by
+    each block's worker (a Poisson target below 0 in the last block)."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = problem("regression")
+    est = SGDLinearRegressor(**LBFGS)
+    with pytest.warns(DataConversionWarning):
+        est.fit(*dask(X, y.reshape(-1, 1)))
+    assert est.coef_.shape == (10,)
+    counts = np.abs(np.round(y * 3))
+    counts[-1] = -1.0
+    with pytest.raises(ValueError, match="Poisson|negative|non-negative"):
+        SGDLinearRegressor(loss="poisson", **LBFGS).fit(*dask(X, counts))
+
+
 def test_newton_is_for_data_in_memory(client):
     """'auto' takes lbfgs on small Dask input where it takes Newton in memory;
     an explicit 'newton' on Dask input names the alternatives."""
