@@ -11,17 +11,18 @@ The blocks on the workers
 -------------------------
 A fit needs a ``dask.distributed.Client`` (:func:`current_client`): without
 one it raises a ``ValueError`` saying so, rather than computing the data
-with the local scheduler (which would gather it into this process).
-X (its column chunks joined), y and sample_weight must have the same,
-known row chunks (a DataFrame's are computed with ``lengths=True``; a
-NumPy y or sample_weight is split along X's rows). Each block is then
-checked (``check_X_y``: NaN, infinity, dtype) and converted to the
-training dtype (CSR for sparse blocks; a block already C-ordered in that
-dtype is not copied), its targets encoded and its weights built, by
-functions mapped over the blocks *on the workers* (:func:`_checked_block`,
-:func:`_encoded_block`). The prepared blocks are persisted there as
-futures, one per block, computed from the source graph: a worker lost
-during the fit has its blocks recomputed from that graph by Dask.
+with the local scheduler (which would gather it into this process). X (its
+column chunks joined), y and sample_weight must have the same, known row
+chunks (a DataFrame's are computed with ``lengths=True``; a NumPy y or
+sample_weight is split along X's rows). Each block is then checked
+(``check_X_y``: NaN, infinity, dtype) and converted to the training dtype
+(CSR for sparse blocks; a block already C-ordered in that dtype is not
+copied), its targets encoded and its weights built, by functions mapped
+over the blocks *on the workers* (:func:`_checked_block`,
+:func:`_prepared_block`, :func:`_encoded_block`). The prepared blocks are
+persisted there as futures, one per block, computed from the source graph:
+a worker lost during the fit has its blocks recomputed from that graph by
+Dask.
 
 The preparation is one round trip: one graph of a task per block and a task
 summarising it, each annotated with the block's worker, and the training
@@ -29,17 +30,20 @@ rows' L-BFGS actors (below), gathered together. A regressor's encoding
 depends on y's columns only (it is read from an empty y of their shape, on
 the client), and each block is checked and encoded in one task, summarised
 by its rows, Σs, best constant and target columns. A classifier's encoding
-needs every label: each block is checked only, and summarised by its labels
-with their counts and Σ sample_weight (:func:`_label_summary`); the client
-combines them into ``classes_`` and the ``class_weight="balanced"``
-weights, and each block's Σs and best constant follow on the client from
-its Σs per label (the best constant of a loss depends on the targets only
-through them). Its blocks are encoded when a task first needs them (a local
-SGD round, an evaluation after a lost actor): an L-BFGS fit leaves that to
-its actors, which encode their own blocks, so the workers do it once. A
-linear model's intercept starts at the Σs-weighted mean of the blocks' best
-constants (exact for the squared error; a start only, for the other losses:
-the optimum is the same).
+needs every label: each block is checked, its y kept as its sorted labels
+and the index of each row's label in them (:func:`_labelled_block`), and
+summarised by its labels with their counts and Σ sample_weight
+(:func:`_label_summary`); the client combines them into ``classes_`` and
+the ``class_weight="balanced"`` weights, and each block's Σs and best
+constant follow on the client from its Σs per label (the best constant of a
+loss depends on the targets only through them). Encoding a block is then
+encoding its few labels and taking their rows by the index; its blocks are
+encoded when a task first needs them (a local SGD round, an evaluation
+after a lost actor): an L-BFGS fit leaves that to its actors, which encode
+their own blocks, so the workers do it once. A linear model's intercept
+starts at the Σs-weighted mean of the blocks' best constants (exact for the
+squared error; a start only, for the other losses: the optimum is the
+same).
 
 Each block is prepared on the worker that already holds its X block
 (``client.who_has`` on a persisted X; of several holders, the one with the
@@ -410,7 +414,7 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
             "Multilabel (2-D) targets are not supported on Dask input: give y "
             "as a 1-D Dask array of labels, or compute it."
         )
-    check = functools.partial(_checked_block, dtype=dtype, y_numeric=False)
+    check = functools.partial(_labelled_block, dtype=dtype)
     checked, summaries, owners = _placed(client, data, check, _label_summary)
     summaries, actors = _with_evaluators(client, checked, owners, summaries)
     labels, inverse = np.unique(
@@ -611,39 +615,48 @@ def _checked_block(X, y, sample_weight, dtype, y_numeric):
     return X, y, sample_weight
 
 
-def _label_summary(checked):
-    """(rows, labels, count and Σ sample_weight of each label) of a checked
-    block (:func:`_checked_block`)."""
-    _, y, sample_weight = checked
-    labels, inverse = np.unique(column_or_1d(y), return_inverse=True)
-    counts = np.bincount(inverse, minlength=labels.size).astype(np.float64)
+def _labelled_block(X, y, sample_weight, dtype):
+    """(X, labels, label index of each row, sample_weight) of a classifier's
+    block checked and converted (:func:`_checked_block`): y as its sorted
+    labels and each row's index in them (runs on a worker)."""
+    X, y, sample_weight = _checked_block(X, y, sample_weight, dtype, False)
+    labels, index = np.unique(column_or_1d(y), return_inverse=True)
+    return X, labels, index.reshape(-1), sample_weight
+
+
+def _label_summary(labelled):
+    """(rows, labels, count and Σ sample_weight of each label) of a
+    block of :func:`_labelled_block`."""
+    _, labels, index, sample_weight = labelled
+    counts = np.bincount(index, minlength=labels.size).astype(np.float64)
     if sample_weight is None:
-        return len(inverse), labels, counts, counts
-    weights = np.bincount(inverse, weights=sample_weight, minlength=labels.size)
-    return len(inverse), labels, counts, weights
+        return len(index), labels, counts, counts
+    weights = np.bincount(index, weights=sample_weight, minlength=labels.size)
+    return len(index), labels, counts, weights
 
 
-def _encoded_block(checked, preparation, class_weights):
-    """A checked block (:func:`_checked_block`) as a :class:`Dataset`: its
-    targets encoded, its class weights in its sample weights."""
-    X, y, sample_weight = checked
+def _encoded_block(labelled, preparation, class_weights):
+    """A block of :func:`_labelled_block` as a :class:`Dataset`: each row's
+    targets are those of its label (the block's few labels encoded, then
+    taken row by row), its class weight in its sample weight."""
+    X, labels, index, sample_weight = labelled
     dtype, encoding = preparation.dtype, preparation.encoding
-    Y, _ = preparation.targets.encode(y, dtype, known=encoding)
+    Y, _ = preparation.targets.encode(labels, dtype, known=encoding)
     if class_weights is not None:
-        factor = class_weights[np.searchsorted(encoding["classes_"], column_or_1d(y))]
-        sample_weight = factor.astype(dtype) * (
-            1.0 if sample_weight is None else sample_weight
-        )
-    return Dataset(X, Y, sample_weight)
+        factor = class_weights[np.searchsorted(encoding["classes_"], labels)]
+        factor = factor.astype(dtype)[index]
+        sample_weight = factor if sample_weight is None else factor * sample_weight
+    return Dataset(X, Y[index], sample_weight)
 
 
 def _prepared_block(X, y, sample_weight, preparation):
-    """A block as a checked, encoded :class:`Dataset`, without class
-    weights (runs on a worker)."""
-    checked = _checked_block(
+    """A block as a checked, encoded :class:`Dataset`, with the known
+    encoding and without class weights (runs on a worker)."""
+    X, y, sample_weight = _checked_block(
         X, y, sample_weight, preparation.dtype, preparation.targets.y_numeric
     )
-    return _encoded_block(checked, preparation, None)
+    Y, _ = preparation.targets.encode(y, preparation.dtype, known=preparation.encoding)
+    return Dataset(X, Y, sample_weight)
 
 
 def _block_stats(data, loss):

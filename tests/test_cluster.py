@@ -154,9 +154,11 @@ def test_lbfgs_evaluates_through_one_actor_per_worker(client):
 )
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_label_summaries_give_the_encoded_blocks_statistics(Estimator, params, dtype):
-    """A classifier's blocks' Σs and best constants, computed on the client
-    from each block's Σ sample_weight per label, are those of the encoded
-    blocks (on NumPy blocks, without a cluster)."""
+    """A classifier's blocks encoded from their labels are the blocks a fit
+    in memory encodes (targets, class-weighted sample weights); their Σs
+    and best constants, computed on the client from each block's Σ
+    sample_weight per label, are those of the encoded blocks (on NumPy
+    blocks, without a cluster)."""
     from sgdlearn import _cluster
     from sgdlearn._losses import make_loss
 
@@ -171,8 +173,8 @@ def test_label_summaries_give_the_encoded_blocks_statistics(Estimator, params, d
     est = Estimator(**params)
     targets = est._target_encoder(est.get_params())
     checked = [
-        _cluster._checked_block(
-            X[rows], y[rows], w if w is None else w[rows], np.dtype(dtype), False
+        _cluster._labelled_block(
+            X[rows], y[rows], w if w is None else w[rows], np.dtype(dtype)
         )
         for rows, w in parts
     ]
@@ -186,8 +188,20 @@ def test_label_summaries_give_the_encoded_blocks_statistics(Estimator, params, d
     loss = make_loss(encoding["_loss_"])
     preparation = _cluster._BlockPreparation(targets, encoding, np.dtype(dtype), loss)
     from_labels = preparation.label_stats(summaries, labels, Y, class_weights)
-    for stats, block in zip(from_labels, checked):
+    for stats, block, (rows, w) in zip(from_labels, checked, parts):
         encoded = _cluster._encoded_block(block, preparation, class_weights)
+        Y_rows, _ = targets.encode(y[rows], dtype, known=encoding)
+        assert encoded.Y.dtype == Y_rows.dtype
+        np.testing.assert_array_equal(encoded.Y, Y_rows)
+        expected = None if w is None else w[rows]
+        if class_weights is not None:  # the weights of the classes of all rows
+            factor = class_weights[np.searchsorted(labels, y[rows])]
+            expected = factor * (1.0 if expected is None else expected)
+        if expected is None:
+            assert encoded.sample_weight is None
+        else:
+            assert encoded.sample_weight.dtype == dtype
+            np.testing.assert_allclose(encoded.sample_weight, expected, rtol=1e-6)
         rows, total, constant, columns = _cluster._block_stats(encoded, loss)
         assert stats[0] == rows and stats[3] == columns
         assert stats[1] == pytest.approx(
