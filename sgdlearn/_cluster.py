@@ -11,22 +11,39 @@ The blocks on the workers
 -------------------------
 A fit needs a ``dask.distributed.Client`` (:func:`current_client`): without
 one it raises a ``ValueError`` saying so, rather than computing the data
-with the local scheduler (which would gather it into this process).
-X (its column chunks joined), y and sample_weight must have the same,
-known row chunks (a DataFrame's are computed with ``lengths=True``; a
-NumPy y or sample_weight is split along X's rows). Each block is then
-checked (``check_X_y``: NaN, infinity, dtype), converted to the training
-dtype (CSR for sparse blocks), its targets encoded and its weights built,
-by a function mapped over the blocks *on the workers*
-(:func:`_prepare_block`). The prepared blocks are persisted there as
-futures, one per block, computed from the source graph: a worker lost
-during the fit has its blocks recomputed from that graph by Dask. Before
-that, a classifier's labels are found in one pass over y's blocks (unique
-labels and counts per block, combined on the client): they give
-``classes_`` and the ``class_weight="balanced"`` weights; a regressor's
-encoding is read from y's first row. A linear model's intercept starts at
-the Σs-weighted mean of the blocks' best constants (exact for the squared
-error; a start only, for the other losses: the optimum is the same).
+with the local scheduler (which would gather it into this process). X (its
+column chunks joined), y and sample_weight must have the same, known row
+chunks (a DataFrame's are computed with ``lengths=True``; a NumPy y or
+sample_weight is split along X's rows). Each block is then checked
+(``check_X_y``: NaN, infinity, dtype) and converted to the training dtype
+(CSR for sparse blocks; a block already C-ordered in that dtype is not
+copied), its targets encoded and its weights built, by functions mapped
+over the blocks *on the workers* (:func:`_checked_block`,
+:func:`_prepared_block`, :func:`_encoded_block`). The prepared blocks are
+persisted there as futures, one per block, computed from the source graph:
+a worker lost during the fit has its blocks recomputed from that graph by
+Dask.
+
+The preparation is one round trip: one graph of a task per block and a task
+summarising it, each annotated with the block's worker, and the training
+rows' L-BFGS actors (below), gathered together. A regressor's encoding
+depends on y's columns only (it is read from an empty y of their shape, on
+the client), and each block is checked and encoded in one task, summarised
+by its rows, Σs, best constant and target columns. A classifier's encoding
+needs every label: each block is checked, its y kept as its sorted labels
+and the index of each row's label in them (:func:`_labelled_block`), and
+summarised by its labels with their counts and Σ sample_weight
+(:func:`_label_summary`); the client combines them into ``classes_`` and
+the ``class_weight="balanced"`` weights, and each block's Σs and best
+constant follow on the client from its Σs per label (the best constant of a
+loss depends on the targets only through them). Encoding a block is then
+encoding its few labels and taking their rows by the index; its blocks are
+encoded when a task first needs them (a local SGD round, an evaluation
+after a lost actor): an L-BFGS fit leaves that to its actors, which encode
+their own blocks, so the workers do it once. A linear model's intercept
+starts at the Σs-weighted mean of the blocks' best constants (exact for the
+squared error; a start only, for the other losses: the optimum is the
+same).
 
 Each block is prepared on the worker that already holds its X block
 (``client.who_has`` on a persisted X; of several holders, the one with the
@@ -34,8 +51,8 @@ fewest rows so far), so no X block moves between workers; a block not
 computed yet goes to the worker with the fewest rows so far
 (:func:`_block_workers`; ties go to the first address in sorted order).
 The blocks of one worker form its *shard*. Every later task on a block or
-a shard (the evaluations, the local SGD rounds, the scores of the
-validation rows) is submitted to that worker (``workers=``) so that the
+a shard (the local SGD rounds, the scores of the validation rows, the
+L-BFGS actor) is submitted to that worker (``workers=``) so that the
 scheduler neither places nor steals it elsewhere while the worker lives;
 ``allow_other_workers=True`` lets it run elsewhere (where Dask recomputed
 the blocks) once that worker is lost. The placement, and so the shards,
@@ -45,18 +62,22 @@ by sgdlearn.
 L-BFGS, data-parallel
 ---------------------
 ``_training.train_lbfgs`` runs unchanged on :class:`ClusterData`, whose
-``full_batch`` answers J/Σs and its gradient at θ with one task per worker
-per evaluation (:func:`_shard_value_grad`): θ (small) is sent to every
-worker, which computes Σ s ℓ and Σ s ∇ℓ of its shard's blocks, one block
-after the other, with the same NumPy code as a single machine
-(``Objective.value_grad`` of the objective scattered once per fit to every
-worker and kept there, penalty left out); the small results (a float and
-a gradient per worker) are gathered and summed on the client, and the
-penalty is added there. An evaluation costs one scheduler round trip and
-each worker's pass over its rows, the blocks read in place (no copy or
-conversion: they were prepared in the training dtype). The iterates are
-those of one process up to the order of floating-point sums: the optimum
-is the single-machine one.
+``full_batch`` answers J/Σs and its gradient at θ with one call per worker
+per evaluation: θ (small) is sent to every worker, which computes Σ s ℓ
+and Σ s ∇ℓ of its shard's blocks, one block after the other, with the same
+NumPy code as a single machine (``Objective.value_grad``, penalty left
+out, the blocks read in place in cache-sized sub-blocks); the small
+results (a float and a gradient per worker) are gathered and summed on the
+client, and the penalty is added there. Each shard is evaluated by a Dask
+actor on its worker that holds the shard's blocks
+(``_cluster_shard.ShardEvaluation``), created in the preparation's round
+trip; the first call of a fit also sends the data term (and a
+classifier's encoding), later calls θ alone. A method call goes to the
+worker and back without a task's trips through the scheduler's state
+machine: measured on a 2-worker LocalCluster, 2–3 ms against 11–13 ms
+for a task and the gather of its result (:class:`_Shards`). The iterates
+are those of one process up to the order of floating-point sums: the
+optimum is the single-machine one.
 
 Stochastic solvers: local SGD with parameter averaging
 ------------------------------------------------------
@@ -122,11 +143,15 @@ Faults
 ------
 A worker lost during a fit is handled by Dask: its blocks are recomputed
 from their source and its tasks rerun, and the fit goes on to the same
-result. When Dask gives up (``KilledWorker``, a cancelled future), the fit
-raises a ``RuntimeError`` naming what was lost and saying that the model
-was not changed (the engine's rollback restores it): a model trained on
-part of the data is never returned. While no worker is left at all, the
-fit waits for one, as any Dask computation does.
+result. An L-BFGS actor dies with its worker; the call that finds it gone
+(any failed call) releases the actors, and that evaluation and every later
+one run as tasks on the shards' blocks (one task per worker, the same
+sums in the same order), which Dask recomputes like any other. When Dask
+gives up (``KilledWorker``, a cancelled future), the fit raises a
+``RuntimeError`` naming what was lost and saying that the model was not
+changed (the engine's rollback restores it): a model trained on part of
+the data is never returned. While no worker is left at all, the fit waits
+for one, as any Dask computation does.
 
 Memory
 ------
@@ -146,7 +171,9 @@ solvers joins a worker's blocks into one Dataset for the epoch, so it
 briefly needs twice that worker's share; the joined copy is not kept
 between rounds, since holding it would double every worker's memory for
 the whole fit to save a copy that costs little next to the epoch itself.
-L-BFGS works block by block, on the blocks in place.
+L-BFGS works block by block, on the blocks in place; a classifier's actor
+holds its own encoded targets (and class-weighted sample weights), small
+next to X.
 """
 
 import functools
@@ -164,6 +191,7 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
+from ._cluster_shard import ShardEvaluation, shard_value_grad
 from ._losses import make_loss
 from ._objective import Objective, Params
 from ._penalties import ElasticNet
@@ -324,15 +352,17 @@ def prepare_data(estimator, parts, request):
     dtype = _training_dtype(X, old_state)
 
     if targets.y_numeric:
-        encoding, class_weights = _regression_encoding(targets, y, dtype, known)
-    else:
-        encoding, class_weights = _class_encoding(
-            targets, client, y, dtype, known, incremental, classes
+        encoding = _regression_encoding(targets, y, dtype, known)
+        blocks = _BlockPreparation(
+            targets, encoding, dtype, make_loss(encoding["_loss_"])
         )
-    loss = make_loss(encoding["_loss_"])
-    spec.check(loss)
-    blocks = _BlockPreparation(targets, encoding, dtype, loss)
-    train = blocks.persist(client, X, y, sample_weight, class_weights)
+        spec.check(blocks.loss)
+        train = blocks.persist(client, X, y, sample_weight, evaluated=True)
+    else:
+        blocks, train = _persist_labelled(
+            targets, spec, client, (X, y, sample_weight), dtype, request
+        )
+    encoding, loss = blocks.encoding, blocks.loss
     if not train.weight_total > 0:
         raise zero_weights_error()
     val = None
@@ -350,7 +380,6 @@ def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
         X_val,
         _aligned(y_val, X_val, "y_val"),
         _aligned(sample_weight_val, X_val, "sample_weight_val"),
-        None,
     )
     Y_val, w_val = rows.gathered_targets()
     targets, loss, encoding = blocks.targets, blocks.loss, blocks.encoding
@@ -361,37 +390,58 @@ def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
 
 
 def _regression_encoding(targets, y, dtype, known):
-    """The regression targets' encoding, read from y's first row (each
-    block's targets are checked on its worker)."""
-    _, encoding = targets.encode(y[:1].compute(), dtype, known=known)
-    return encoding, None
+    """The regression targets' encoding: it depends on y's columns only,
+    so it is read from an empty y of that shape and dtype, on the client
+    (each block's targets are checked on its worker)."""
+    empty = np.empty((0, *y.shape[1:]), dtype=y.dtype)
+    return targets.encode(empty, dtype, known=known)[1]
 
 
-def _class_encoding(targets, client, y, dtype, known, incremental, classes):
-    """(encoding, class weights or None) from one pass over y's blocks."""
+def _persist_labelled(targets, spec, client, data, dtype, request):
+    """(:class:`_BlockPreparation`, :class:`ClusterData`) of a classifier's
+    training blocks, in one pass over the blocks.
+
+    The blocks are checked and converted on their workers, and each
+    returns the summary of its labels (:func:`_label_summary`); from these
+    the client finds ``classes_``, the class weights, each block's Σs and
+    best constant (functions of its Σs per label). The encoding of each
+    block is then a task on its worker (:func:`_encoded_block`), not waited
+    for: the fit's first tasks wait for it.
+    """
+    X, y, _ = data
     if y.ndim > 1 and y.shape[1] > 1:
         raise ValueError(
             "Multilabel (2-D) targets are not supported on Dask input: give y "
             "as a 1-D Dask array of labels, or compute it."
         )
-    found = _gather(
-        client, client.compute([_delayed(_labels)(b) for b in _row_blocks(y)])
-    )
+    check = functools.partial(_labelled_block, dtype=dtype)
+    checked, summaries, owners = _placed(client, data, check, _label_summary)
+    summaries, actors = _with_evaluators(client, checked, owners, summaries)
     labels, inverse = np.unique(
-        np.concatenate([block_labels for block_labels, _ in found]), return_inverse=True
+        np.concatenate([found for _, found, _, _ in summaries]), return_inverse=True
     )
     counts = np.bincount(
-        inverse, weights=np.concatenate([block_counts for _, block_counts in found])
+        inverse, weights=np.concatenate([n for _, _, n, _ in summaries])
     )
-    if known is not None and not incremental:
-        targets.check_warm_start(labels, known)
-    _, encoding = targets.encode(labels, dtype, known=known, classes=classes)
-    if not targets.uses_class_weight(encoding, incremental):
-        return encoding, None
-    fitted = encoding["classes_"]
-    per_class = np.zeros(fitted.size)
-    per_class[np.searchsorted(fitted, labels)] = counts
-    return encoding, targets.class_weights(fitted, per_class)
+    if request.known is not None and not request.incremental:
+        targets.check_warm_start(labels, request.known)
+    Y, encoding = targets.encode(
+        labels, dtype, known=request.known, classes=request.classes
+    )
+    class_weights = None
+    if targets.uses_class_weight(encoding, request.incremental):
+        fitted = encoding["classes_"]
+        per_class = np.zeros(fitted.size)
+        per_class[np.searchsorted(fitted, labels)] = counts
+        class_weights = targets.class_weights(fitted, per_class)
+    preparation = _BlockPreparation(
+        targets, encoding, dtype, make_loss(encoding["_loss_"])
+    )
+    spec.check(preparation.loss)
+    stats = preparation.label_stats(summaries, labels, Y, class_weights)
+    encoder = (_encoded_block, preparation, class_weights)
+    data = ClusterData(client, checked, owners, stats, actors, encoder)
+    return preparation, data
 
 
 def _delayed(function):
@@ -400,9 +450,31 @@ def _delayed(function):
     return dask.delayed(function, pure=True)
 
 
-def _labels(y):
-    """(unique labels, their counts) of a block of y (on a worker)."""
-    return np.unique(column_or_1d(np.asarray(y)), return_counts=True)
+def _by_worker(owners):
+    """[(worker, indices of its blocks)]: one shard per worker, its blocks
+    in order, the shards in the order of their first block (so a shard's
+    place does not depend on the worker's address)."""
+    shards = {}
+    for i, owner in enumerate(owners):
+        shards.setdefault(owner, []).append(i)
+    return list(shards.items())
+
+
+def _with_evaluators(client, blocks, owners, futures):
+    """(results of ``futures``, actors): gathered in one round trip with the
+    creation of one ``ShardEvaluation`` actor per shard of ``blocks``."""
+    actors = [
+        client.submit(
+            ShardEvaluation,
+            *[blocks[i] for i in shard],
+            actor=True,
+            pure=False,
+            **_on(owner),
+        )
+        for owner, shard in _by_worker(owners)
+    ]
+    results = _gather(client, futures + actors)
+    return results[: len(futures)], results[len(futures) :]
 
 
 @dataclass(frozen=True)
@@ -414,30 +486,60 @@ class _BlockPreparation:
     dtype: np.dtype
     loss: object
 
-    def persist(self, client, X, y, sample_weight, class_weights):
-        """:class:`ClusterData` of the prepared blocks (empty blocks left out).
-
-        Each block is prepared on the worker :func:`_block_workers` gives it
-        (where its X block already is), another one only if that worker is
-        lost; the blocks of a worker form its shard.
-        """
-        X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
-        w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
-        kept = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
-        owners = _block_workers(client, X, X_blocks, kept)
-        blocks = [
-            client.compute(
-                _delayed(_prepare_block)(
-                    X_blocks[i], y_blocks[i], w_blocks[i], self, class_weights
-                ),
-                **_on(owner),
-            )
-            for i, owner in zip(kept, owners)
-        ]
-        stats = _gather(
-            client, _on_each(client, _block_stats, blocks, owners, self.loss)
+    def persist(self, client, X, y, sample_weight, evaluated=False):
+        """:class:`ClusterData` of the prepared blocks (:func:`_placed`),
+        the targets encoded with the known encoding, no class weights; with
+        the shards' actors if ``evaluated`` (training rows)."""
+        blocks, stats, owners = _placed(
+            client,
+            (X, y, sample_weight),
+            functools.partial(_prepared_block, preparation=self),
+            functools.partial(_block_stats, loss=self.loss),
         )
-        return ClusterData(client, blocks, owners, *map(np.asarray, zip(*stats)))
+        if not evaluated:
+            return ClusterData(client, blocks, owners, _gather(client, stats))
+        stats, actors = _with_evaluators(client, blocks, owners, stats)
+        return ClusterData(client, blocks, owners, stats, actors)
+
+    def label_stats(self, summaries, labels, Y, class_weights):
+        """[(rows, Σs, best constant, target columns)] of the blocks from
+        their :func:`_label_summary` (all their ``labels`` sorted, encoded
+        as ``Y``): the best constant under the loss depends only on the Σs
+        of each label."""
+        factor = np.ones(labels.size)
+        if class_weights is not None:
+            classes = self.encoding["classes_"]
+            factor = class_weights[np.searchsorted(classes, labels)]
+        stats = []
+        for rows, found, _, weights in summaries:
+            index = np.searchsorted(labels, found)
+            weights = weights * factor[index]
+            constant = self.loss.best_constant(Y[index], weights)
+            stats.append((rows, float(weights.sum()), constant, Y.shape[1]))
+        return stats
+
+
+def _placed(client, data, prepare, summarise):
+    """(blocks, summaries, workers): futures of ``prepare(X block, y block,
+    weight block)`` for every non-empty row block of ``data`` (X, y,
+    sample_weight) and of ``summarise(block)``, both computed on the worker
+    :func:`_block_workers` gives the block (where its X block already is),
+    another one only if that worker is lost; the blocks of a worker form
+    its shard. One graph for all (one message to the scheduler)."""
+    import dask
+
+    X, y, sample_weight = data
+    X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
+    w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
+    kept = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
+    owners = _block_workers(client, X, X_blocks, kept)
+    tasks = []
+    for i, owner in zip(kept, owners):
+        with dask.annotate(**(_on(owner) if owner is not None else {})):
+            block = _delayed(prepare)(X_blocks[i], y_blocks[i], w_blocks[i])
+            tasks += [block, _delayed(summarise)(block)]
+    futures = client.compute(tasks)
+    return futures[::2], futures[1::2], owners
 
 
 def _block_workers(client, X, X_blocks, kept):
@@ -446,13 +548,19 @@ def _block_workers(client, X, X_blocks, kept):
     persisted X), the least loaded in rows of them; a block not held yet
     goes to the worker with the fewest rows so far. Ties go to the first
     address in sorted order, so the placement is deterministic given where
-    the blocks are. None (any worker) while the cluster has none."""
+    the blocks are. None (any worker) while the cluster has none. When
+    every block is held, the workers holding them are the candidates (one
+    request to the scheduler, not two)."""
     from distributed import futures_of
 
-    workers = sorted(client.nthreads())
+    held = client.who_has(futures_of(X)) if futures_of(X) else {}
+    holders = {i: held.get(X_blocks[i].key, ()) for i in kept}
+    if all(holders.values()):  # the workers holding X are all it takes
+        workers = sorted({w for found in holders.values() for w in found})
+    else:
+        workers = sorted(client.nthreads())
     if not workers:
         return [None] * len(kept)
-    held = client.who_has(futures_of(X)) if futures_of(X) else {}
     load = dict.fromkeys(workers, 0)
     owners = {}
     rows = X.chunks[0]
@@ -461,9 +569,9 @@ def _block_workers(client, X, X_blocks, kept):
         return min(candidates, key=lambda w: (load[w], workers.index(w)))
 
     for i in kept:
-        holders = [w for w in held.get(X_blocks[i].key, ()) if w in load]
-        if holders:
-            owners[i] = least_loaded(holders)
+        found = [w for w in holders[i] if w in load]
+        if found:
+            owners[i] = least_loaded(found)
             load[owners[i]] += rows[i]
     for i in kept:
         if i not in owners:
@@ -488,9 +596,9 @@ def _on_each(client, function, blocks, owners, *args):
     ]
 
 
-def _prepare_block(X, y, sample_weight, preparation, class_weights):
-    """A block as a checked, encoded :class:`Dataset` (runs on a worker)."""
-    targets, dtype = preparation.targets, preparation.dtype
+def _checked_block(X, y, sample_weight, dtype, y_numeric):
+    """(X, y, sample_weight) of a block checked and converted to ``dtype``
+    (CSR for sparse X), y not encoded yet (runs on a worker)."""
     X, y = check_X_y(
         X,
         y,
@@ -498,19 +606,56 @@ def _prepare_block(X, y, sample_weight, preparation, class_weights):
         dtype=dtype,
         order="C",
         multi_output=True,
-        y_numeric=targets.y_numeric,
+        y_numeric=y_numeric,
     )
-    Y, _ = targets.encode(y, dtype, known=preparation.encoding)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         ).astype(dtype)
+    return X, y, sample_weight
+
+
+def _labelled_block(X, y, sample_weight, dtype):
+    """(X, labels, label index of each row, sample_weight) of a classifier's
+    block checked and converted (:func:`_checked_block`): y as its sorted
+    labels and each row's index in them (runs on a worker)."""
+    X, y, sample_weight = _checked_block(X, y, sample_weight, dtype, False)
+    labels, index = np.unique(column_or_1d(y), return_inverse=True)
+    return X, labels, index.reshape(-1), sample_weight
+
+
+def _label_summary(labelled):
+    """(rows, labels, count and Σ sample_weight of each label) of a
+    block of :func:`_labelled_block`."""
+    _, labels, index, sample_weight = labelled
+    counts = np.bincount(index, minlength=labels.size).astype(np.float64)
+    if sample_weight is None:
+        return len(index), labels, counts, counts
+    weights = np.bincount(index, weights=sample_weight, minlength=labels.size)
+    return len(index), labels, counts, weights
+
+
+def _encoded_block(labelled, preparation, class_weights):
+    """A block of :func:`_labelled_block` as a :class:`Dataset`: each row's
+    targets are those of its label (the block's few labels encoded, then
+    taken row by row), its class weight in its sample weight."""
+    X, labels, index, sample_weight = labelled
+    dtype, encoding = preparation.dtype, preparation.encoding
+    Y, _ = preparation.targets.encode(labels, dtype, known=encoding)
     if class_weights is not None:
-        classes = preparation.encoding["classes_"]
-        factor = class_weights[np.searchsorted(classes, column_or_1d(y))]
-        sample_weight = factor.astype(dtype) * (
-            1.0 if sample_weight is None else sample_weight
-        )
+        factor = class_weights[np.searchsorted(encoding["classes_"], labels)]
+        factor = factor.astype(dtype)[index]
+        sample_weight = factor if sample_weight is None else factor * sample_weight
+    return Dataset(X, Y[index], sample_weight)
+
+
+def _prepared_block(X, y, sample_weight, preparation):
+    """A block as a checked, encoded :class:`Dataset`, with the known
+    encoding and without class weights (runs on a worker)."""
+    X, y, sample_weight = _checked_block(
+        X, y, sample_weight, preparation.dtype, preparation.targets.y_numeric
+    )
+    Y, _ = preparation.targets.encode(y, preparation.dtype, known=preparation.encoding)
     return Dataset(X, Y, sample_weight)
 
 
@@ -566,25 +711,46 @@ class ClusterData:
     blocks' workers and small results on the client.
     """
 
-    def __init__(self, client, blocks, owners, rows, weights, constants, n_targets):
+    def __init__(self, client, blocks, owners, stats, evaluators=None, encoder=None):
+        rows, weights, constants, n_targets = map(np.asarray, zip(*stats))
         self.client = client
-        self.blocks = blocks
         self.owners = owners
-        # one shard per worker: its blocks in order, the shards in the order
-        # of their first block (so a shard's place does not depend on the
-        # worker's address)
-        shards = {}
-        for block, owner, weight in zip(blocks, owners, weights):
-            shards.setdefault(owner, []).append((block, weight))
-        self.shards = [
-            (owner, [b for b, _ in shard], sum(w for _, w in shard))
-            for owner, shard in shards.items()
+        self._blocks = blocks
+        # None, or (function, *args) that makes each block a Dataset,
+        # ``function(block, *args)``: on the workers, when first needed
+        self.encoder = encoder
+        self._encoded = encoder is None
+        self._shards = [
+            (owner, shard, weights[shard].sum()) for owner, shard in _by_worker(owners)
         ]
+        # the shards' actors, for :class:`_Shards` (None: none, or lost)
+        self.evaluators = evaluators
         self.n_samples = int(rows.sum())
         self.weight_total = float(weights.sum())
         self._weights = weights
         self._constants = constants
         self.n_targets = int(n_targets[0])
+
+    @property
+    def blocks(self):
+        """Futures of the prepared blocks (Datasets), one per block; the
+        first access submits their encoding if they need one."""
+        if not self._encoded:
+            function, *args = self.encoder
+            self._blocks = _on_each(
+                self.client, function, self._blocks, self.owners, *args
+            )
+            self._encoded = True
+        return self._blocks
+
+    @property
+    def shards(self):
+        """[(worker, its blocks' futures in order, its Σs)]."""
+        blocks = self.blocks
+        return [
+            (owner, [blocks[i] for i in shard], weight)
+            for owner, shard, weight in self._shards
+        ]
 
     def best_constant(self, loss):
         """The Σs-weighted mean of the blocks' best constants."""
@@ -605,15 +771,13 @@ class ClusterData:
 
     def full_batch(self, objective, dtype):
         """``value_grad(params, grads)`` over every block: the data term on
-        the workers (one task per worker over its shard), summed and
-        penalised on the client."""
-        [data_term] = self.client.scatter(
-            [_rescaled(objective, 1.0, 0.0)], broadcast=True, hash=False
-        )
+        the workers (one call per worker over its shard, :class:`_Shards`),
+        summed and penalised on the client."""
+        evaluate = _Shards(self, _rescaled(objective, 1.0, 0.0))
         scale = 1.0 / objective.weight_total
 
         def value_grad(params, grads):
-            results = self._per_shard(_shard_value_grad, data_term, params.theta)
+            results = evaluate(params.theta)
             grads.theta[...] = sum(grad for _, grad in results)
             grads.theta *= scale
             objective.penalty.add_smooth_grad(params.coef, grads.coef, scale)
@@ -627,10 +791,11 @@ class ClusterData:
         """One round of local SGD: an epoch on every worker, then the average."""
 
         def run_round():
-            seeds = state.rng.integers(np.iinfo(np.int64).max, size=len(self.shards))
+            shards = self.shards
+            seeds = state.rng.integers(np.iinfo(np.int64).max, size=len(shards))
             packed = pack_state(state)
             futures = []
-            for (owner, blocks, share), seed in zip(self.shards, seeds):
+            for (owner, blocks, share), seed in zip(shards, seeds):
                 local = _rescaled(objective, share, share / objective.weight_total)
                 futures.append(
                     self.client.submit(
@@ -667,6 +832,45 @@ class ClusterData:
             return Y, None
         weights = [np.ones(len(Y), Y.dtype) if w is None else w for Y, w in parts]
         return Y, np.concatenate(weights)
+
+
+class _Shards:
+    """The shards' (Σ s ℓ, Σ s ∇ℓ) at θ, for one L-BFGS fit.
+
+    Each worker's shard is held by an actor on that worker
+    (``_cluster_shard.ShardEvaluation``, created with the blocks, in the
+    round trip that prepared them), and an evaluation is one method call
+    per actor; the first call of a fit also sends the data term
+    ``objective`` (and, for a classifier, how to encode the blocks). If a
+    call fails (its worker was lost, and the actor with it), the actors are
+    released and this and every later evaluation run as tasks on the
+    shards' blocks, which Dask recomputes where it can: the fit goes on to
+    the same result, or raises the RuntimeError of :func:`_gather`.
+    """
+
+    def __init__(self, data, objective):
+        self.data = data
+        self.objective = objective
+        self._scattered = None
+        self._setup = None
+        if data.evaluators is not None:
+            self._setup = (objective, data.encoder)
+
+    def __call__(self, theta):
+        if self.data.evaluators is not None:
+            actors, setup = self.data.evaluators, self._setup
+            try:
+                calls = [actor.value_grad(theta, setup) for actor in actors]
+                results = [call.result() for call in calls]
+                self._setup = None
+                return results
+            except Exception:  # an actor's worker was lost: go on with tasks
+                self.data.evaluators = None
+        if self._scattered is None:
+            [self._scattered] = self.data.client.scatter(
+                [self.objective], broadcast=True, hash=False
+            )
+        return self.data._per_shard(shard_value_grad, self._scattered, theta)
 
 
 @dataclass(frozen=True)
@@ -719,19 +923,6 @@ def _average_component(packed, shares):
 
 
 # -- the tasks run on the workers ---------------------------------------------------
-
-
-def _shard_value_grad(objective, theta, *blocks):
-    """(Σ s ℓ, Σ s ∇ℓ) of a worker's blocks at θ (``objective`` is the data
-    term), block by block."""
-    params = _params(objective, theta)
-    grads = _params(objective, np.empty_like(theta))
-    value, total = 0.0, np.zeros_like(theta)
-    with np.errstate(all="ignore"):
-        for data in blocks:
-            value += data.full_batch(objective, theta.dtype)(params, grads)
-            total += grads.theta
-    return value, total
 
 
 def _block_sample_loss(data, objective, theta):

@@ -120,6 +120,113 @@ def test_lbfgs_reaches_the_single_machine_optimum(
     assert remote.loss_ == pytest.approx(local.loss_, rel=1e-9)
 
 
+def task_names(stream):
+    """The function names of the tasks a ``get_task_stream`` recorded."""
+    return {
+        (d["key"] if isinstance(d["key"], str) else d["key"][0]).rsplit("-", 5)[0]
+        for d in stream.data
+    }
+
+
+def test_lbfgs_evaluates_through_one_actor_per_worker(client):
+    """The evaluations are method calls of the shards' actors, not tasks:
+    besides the preparation, the only tasks of an lbfgs fit create the
+    actors (one per worker)."""
+    from distributed import get_task_stream
+
+    X, y = problem("binary")
+    with get_task_stream(client) as stream:
+        est = SGDLogisticClassifier(**LBFGS).fit(*dask(X, y))
+    assert est.n_iter_ > 3
+    names = task_names(stream)
+    assert "ShardEvaluation" in names
+    assert "shard_value_grad" not in names
+    assert sum(1 for d in stream.data if "ShardEvaluation" in str(d["key"])) == 2
+
+
+@pytest.mark.parametrize(
+    "Estimator, params",
+    [
+        (SGDLogisticClassifier, {"class_weight": {7: 3.0, 1: 0.5}}),
+        (SoftmaxClassifier, {"class_weight": "balanced"}),
+        (SoftmaxClassifier, {}),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_label_summaries_give_the_encoded_blocks_statistics(Estimator, params, dtype):
+    """A classifier's blocks encoded from their labels are the blocks a fit
+    in memory encodes (targets, class-weighted sample weights); their Σs
+    and best constants, computed on the client from each block's Σ
+    sample_weight per label, are those of the encoded blocks (on NumPy
+    blocks, without a cluster)."""
+    from sgdlearn import _cluster
+    from sgdlearn._losses import make_loss
+
+    X, y = problem("multiclass" if Estimator is SoftmaxClassifier else "binary")
+    y = np.where(y == 0, 7, y)  # labels that are not their index
+    weight = np.random.default_rng(5).uniform(0, 2, len(y))
+    parts = [
+        (slice(0, 1500), weight),
+        (slice(1500, 2000), None),
+        (slice(2000, None), weight),
+    ]
+    est = Estimator(**params)
+    targets = est._target_encoder(est.get_params())
+    checked = [
+        _cluster._labelled_block(
+            X[rows], y[rows], w if w is None else w[rows], np.dtype(dtype)
+        )
+        for rows, w in parts
+    ]
+    summaries = [_cluster._label_summary(block) for block in checked]
+    labels = np.unique(y)
+    Y, encoding = targets.encode(labels, dtype)
+    class_weights = None
+    if targets.uses_class_weight(encoding, incremental=False):
+        counts = np.bincount(np.searchsorted(labels, y))
+        class_weights = targets.class_weights(labels, counts)
+    loss = make_loss(encoding["_loss_"])
+    preparation = _cluster._BlockPreparation(targets, encoding, np.dtype(dtype), loss)
+    from_labels = preparation.label_stats(summaries, labels, Y, class_weights)
+    for stats, block, (rows, w) in zip(from_labels, checked, parts):
+        encoded = _cluster._encoded_block(block, preparation, class_weights)
+        Y_rows, _ = targets.encode(y[rows], dtype, known=encoding)
+        assert encoded.Y.dtype == Y_rows.dtype
+        np.testing.assert_array_equal(encoded.Y, Y_rows)
+        expected = None if w is None else w[rows]
+        if class_weights is not None:  # the weights of the classes of all rows
+            factor = class_weights[np.searchsorted(labels, y[rows])]
+            expected = factor * (1.0 if expected is None else expected)
+        if expected is None:
+            assert encoded.sample_weight is None
+        else:
+            assert encoded.sample_weight.dtype == dtype
+            np.testing.assert_allclose(encoded.sample_weight, expected, rtol=1e-6)
+        rows, total, constant, columns = _cluster._block_stats(encoded, loss)
+        assert stats[0] == rows and stats[3] == columns
+        assert stats[1] == pytest.approx(
+            total, rel=1e-6 if dtype == np.float32 else 1e-12
+        )
+        np.testing.assert_allclose(stats[2], constant, rtol=1e-5, atol=1e-6)
+
+
+def test_regression_targets_checked_on_the_workers(client):
+    """A regressor's encoding is read on the client from y's columns alone:
+    its warnings are raised there, and the targets' values are checked by
+    each block's worker (a Poisson target below 0 in the last block)."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = problem("regression")
+    est = SGDLinearRegressor(**LBFGS)
+    with pytest.warns(DataConversionWarning):
+        est.fit(*dask(X, y.reshape(-1, 1)))
+    assert est.coef_.shape == (10,)
+    counts = np.abs(np.round(y * 3))
+    counts[-1] = -1.0
+    with pytest.raises(ValueError, match="Poisson|negative|non-negative"):
+        SGDLinearRegressor(loss="poisson", **LBFGS).fit(*dask(X, counts))
+
+
 def test_newton_is_for_data_in_memory(client):
     """'auto' takes lbfgs on small Dask input where it takes Newton in memory;
     an explicit 'newton' on Dask input names the alternatives."""
@@ -426,39 +533,47 @@ def test_a_worker_killed_during_fit(client, solver):
     assert killer.worker is not None
 
 
-def _die_on_next_evaluation():
-    """Make this worker process end itself in its next evaluation of a block
-    (run on one worker by ``client.run``): it dies while running a task."""
-    from sgdlearn._training import Dataset
+def _die_in_next_call(owner, name):
+    """Make this worker process end itself the next time it runs method
+    ``name`` of class ``owner`` (run on one worker by ``client.run``)."""
 
     def die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
 
-    Dataset.full_batch = die
+    setattr(owner, name, die)
 
 
-def kill_a_worker_in_its_next_task(client):
-    """Make one worker die while it runs its next evaluation."""
-    worker = sorted(client.nthreads())[0]
-    client.run(_die_on_next_evaluation, workers=[worker])
-    return worker
+def kill_a_worker_in_its_next(owner, name):
+    """An action that makes one worker die in its next call of
+    ``owner.name``; it returns that worker's address."""
+
+    def action(client):
+        worker = sorted(client.nthreads())[0]
+        client.run(_die_in_next_call, owner, name, workers=[worker])
+        return worker
+
+    return action
 
 
 def test_a_lost_worker_dask_gives_up_on_leaves_the_model_unchanged():
     """With no failure allowed (``distributed.scheduler.allowed-failures``
-    0), a worker that dies while running a task of the fit makes Dask give
-    up (KilledWorker): the fit raises a RuntimeError saying so, and the
-    estimator keeps the model it had."""
+    0), a worker that dies while running a task of the fit (here a round of
+    local SGD) makes Dask give up (KilledWorker): the fit raises a
+    RuntimeError saying so, and the estimator keeps the model it had."""
     from dask import config
+
+    from sgdlearn._training import Dataset
 
     with config.set({"distributed.scheduler.allowed-failures": 0}):
         cluster, client = start_cluster()
     try:
         X, y = problem("binary")
-        est = SGDLogisticClassifier(solver="lbfgs", max_iter=6, tol=0)
+        est = SGDLogisticClassifier(solver="sgd", max_iter=6, tol=0)
         est.fit(X[:100], y[:100])
         before, n_iter = flat(est).copy(), est.n_iter_
-        killer = AtTheSecondEpoch(client, kill_a_worker_in_its_next_task)
+        killer = AtTheSecondEpoch(
+            client, kill_a_worker_in_its_next(Dataset, "epoch_runner")
+        )
         est.set_callbacks(killer)
         with pytest.raises(RuntimeError, match="was lost") as raised:
             est.fit(*dask(X, y))
@@ -469,6 +584,36 @@ def test_a_lost_worker_dask_gives_up_on_leaves_the_model_unchanged():
         assert est.n_iter_ == n_iter
     finally:
         stop_cluster(cluster, client)
+
+
+def test_a_worker_lost_in_an_lbfgs_evaluation(client):
+    """L-BFGS evaluates through an actor on each worker; a worker that dies
+    while its actor evaluates takes the actor with it. The fit goes on with
+    tasks on the lost blocks, which Dask recomputes, and gives the model of
+    an undisturbed fit."""
+    from sgdlearn._objective import Objective
+
+    X, y = problem("binary")
+    params = dict(solver="lbfgs", max_iter=6, tol=0)
+    reference = SGDLogisticClassifier(**params).fit(*dask(X, y))
+    from distributed import get_task_stream
+
+    pids = client.run(os.getpid)
+    killer = AtTheSecondEpoch(
+        client, kill_a_worker_in_its_next(Objective, "value_grad")
+    )
+    est = SGDLogisticClassifier(**params)
+    est.set_callbacks(killer)
+    try:
+        with get_task_stream(client) as stream:
+            est.fit(*dask(X, y))
+    finally:
+        client.wait_for_workers(2, timeout=60)
+    assert killer.worker is not None
+    assert "shard_value_grad" in task_names(stream)  # the evaluations by tasks
+    assert pids[killer.worker] not in client.run(os.getpid).values()
+    assert est.n_iter_ == reference.n_iter_
+    assert_same_optimum(reference, est, rtol=1e-12)
 
 
 # -- larger than one worker's memory ------------------------------------------------
