@@ -19,7 +19,12 @@ from sklearn.utils.multiclass import (
 )
 from sklearn.utils.validation import column_or_1d
 
-from ._cluster import DaskAwareScore, accuracy_from, accuracy_statistics, blockwise
+from ._cluster_predict import (
+    DaskAwareScore,
+    accuracy_from,
+    accuracy_statistics,
+    blockwise,
+)
 from ._input import as_1d, label_type
 from ._losses import LOSSES
 
@@ -259,7 +264,7 @@ class ClassifierGlue(ClassifierMixin):
     _multilabel = False
 
     # scikit-learn's score on the class (dask-ml's wrappers recognise it);
-    # accuracy from per-block counts on Dask input (``_cluster``)
+    # accuracy from per-block counts on Dask input (``_cluster_predict``)
     score = DaskAwareScore(ClassifierMixin.score, accuracy_statistics, accuracy_from)
 
     def _classifier_partial_fit(self, X, y, sample_weight, classes):

@@ -2,14 +2,14 @@
 
 When ``fit``, ``partial_fit``, ``predict`` (and its kind) or ``score`` is
 given a Dask array or Dask DataFrame, the rows are never brought to the
-client. Dask is an optional dependency: a collection is recognised only when
-``dask`` was already imported (``"dask" in sys.modules``), so without Dask
-nothing here imports it, and it is recognised before scikit-learn's input
-validation (which would compute it).
+client. Dask is an optional dependency, recognised before scikit-learn's
+input validation and only when already imported (``_dask_collections``).
+This module trains on Dask input; ``_cluster_predict`` predicts and scores
+on it, and ``_cluster_shard`` evaluates a worker's shard for L-BFGS.
 
 The blocks on the workers
 -------------------------
-A fit needs a ``dask.distributed.Client`` (:func:`current_client`): without
+A fit needs a ``dask.distributed.Client`` (``current_client``): without
 one it raises a ``ValueError`` saying so, rather than computing the data
 with the local scheduler (which would gather it into this process). X (its
 column chunks joined), y and sample_weight must have the same, known row
@@ -117,8 +117,8 @@ lets the averaged model settle at the optimum. For the non-convex MLPs
 averaging works in practice from a common start each round, without the
 guarantee. ``partial_fit`` on Dask input runs one round over its blocks.
 
-Validation, scores and predictions
-----------------------------------
+Validation
+----------
 Early stopping needs a given validation set (``X_val``, ``y_val`` as Dask
 collections, prepared on the workers as the training blocks): the
 validation fraction cannot be held out of Dask input (a ``ValueError``
@@ -127,17 +127,7 @@ small next to X_val) are computed on the workers and gathered, and scored
 on the client with the estimator's own score against its targets, gathered
 once. The check that X_val looks like X is skipped on Dask input.
 
-``predict``, ``predict_proba``, ``predict_log_proba`` and
-``decision_function`` return lazy Dask arrays with one block per block of
-X, each block computed by the estimator's own NumPy method
-(:func:`blockwise`). ``score`` on Dask input adds up per-block statistics
-(the classifiers' weighted count of right predictions; the regressors'
-Σw, weighted mean, weighted squares about the mean and squared error per
-output, merged with Chan's parallel update) and computes accuracy or R²
-from them: neither X nor y is gathered. The regressors' and classifiers'
-``score`` stays scikit-learn's own function when looked up on the class
-(:class:`DaskAwareScore`): dask-ml's wrappers recognise it by identity and
-use their own scorers.
+Predictions and scores on Dask input are ``_cluster_predict``'s.
 
 Faults
 ------
@@ -177,8 +167,6 @@ next to X.
 """
 
 import functools
-import sys
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,6 +180,15 @@ from sklearn.utils.validation import (
 )
 
 from ._cluster_shard import ShardEvaluation, shard_value_grad
+from ._dask_collections import (
+    aligned,
+    as_array,
+    current_client,
+    delayed,
+    is_dask_collection,
+    pandas_meta,
+    row_blocks,
+)
 from ._losses import make_loss
 from ._objective import Objective, Params
 from ._penalties import ElasticNet
@@ -207,51 +204,7 @@ from ._training import (
     zero_weights_error,
 )
 
-# -- recognising Dask input -------------------------------------------------
-
-
-def is_dask_collection(obj):
-    """Whether ``obj`` is a Dask collection; never imports Dask itself."""
-    if obj is None or "dask" not in sys.modules:
-        return False
-    return sys.modules["dask"].is_dask_collection(obj)
-
-
-def is_dask_input(*objects):
-    """Whether any of ``objects`` is a Dask collection."""
-    return any(is_dask_collection(obj) for obj in objects)
-
-
-def current_client():
-    """The ``dask.distributed`` Client a fit on Dask input runs on."""
-    try:
-        from distributed import get_client
-
-        return get_client()
-    except (ImportError, ValueError) as exc:
-        raise ValueError(
-            "Fitting on Dask collections needs a dask.distributed Client: create "
-            "one first (from dask.distributed import Client; client = Client() "
-            "or Client(cluster)), or compute the data into NumPy arrays. sgdlearn "
-            "does not fall back to the local scheduler, which would gather the "
-            "data into this process."
-        ) from exc
-
-
 # -- checking Dask input on the client -------------------------------------
-
-
-def _as_array(collection, name):
-    """A Dask array of a Dask array or DataFrame (row lengths computed)."""
-    if hasattr(collection, "to_dask_array"):  # DataFrame or Series
-        collection = collection.to_dask_array(lengths=True)
-    if any(np.isnan(c) for c in collection.chunks[0]):
-        raise ValueError(
-            f"{name} is a Dask array of unknown chunk sizes: call "
-            f"{name}.compute_chunk_sizes() first (or to_dask_array(lengths=True) "
-            "on a DataFrame)."
-        )
-    return collection
 
 
 def _training_X(estimator, X, reset):
@@ -262,8 +215,8 @@ def _training_X(estimator, X, reset):
             "X must be a Dask array or DataFrame when y, sample_weight or the "
             f"validation data are Dask collections; got {type(X).__name__}."
         )
-    _check_feature_names(estimator, _pandas_meta(X), reset=reset)
-    X = _as_array(X, "X")
+    _check_feature_names(estimator, pandas_meta(X), reset=reset)
+    X = as_array(X, "X")
     if X.ndim != 2:
         raise ValueError(f"Expected a 2D Dask array for X, got {X.ndim} dimension(s).")
     if X.shape[0] == 0:
@@ -282,44 +235,6 @@ def _on_cluster(X_val, X):
     if is_dask_collection(X_val):
         return X_val
     return da.from_array(X_val, chunks=(X.chunks[0][0], -1), asarray=False)
-
-
-def _pandas_meta(X):
-    """A Dask DataFrame's empty pandas frame (its column names), else X."""
-    return X._meta if hasattr(X, "to_dask_array") else X
-
-
-def _aligned(values, X, name):
-    """y or a weight vector as a Dask array with X's row chunks (None stays
-    None; a NumPy array is split along them)."""
-    import dask.array as da
-
-    if values is None:
-        return None
-    if not is_dask_collection(values):
-        values = np.asarray(values)
-        if values.shape[:1] != X.shape[:1]:
-            raise ValueError(
-                f"{name} has {values.shape[:1] or 'no'} rows but X has {X.shape[0]}."
-            )
-        return da.from_array(values, chunks=(X.chunks[0], *values.shape[1:]))
-    values = _as_array(values, name)
-    if values.chunks[0] != X.chunks[0]:
-        raise ValueError(
-            f"X and {name} must have the same row chunks, got {X.chunks[0]} and "
-            f"{values.chunks[0]}: rechunk one like the other, e.g. "
-            f"{name}.rechunk({{0: X.chunks[0]}})."
-        )
-    if values.ndim > 1 and values.numblocks[1] > 1:
-        values = values.rechunk({1: -1})
-    return values
-
-
-def _row_blocks(array):
-    """The Delayed blocks of ``array`` along its rows (None: all None)."""
-    if array is None:
-        return None
-    return list(array.to_delayed().reshape(array.numblocks[0], -1)[:, 0])
 
 
 def _training_dtype(X, old_state):
@@ -347,8 +262,8 @@ def prepare_data(estimator, parts, request):
         )
     client = current_client()
     X = _training_X(estimator, X, reset=old_state is None)
-    y = _aligned(y, X, "y")
-    sample_weight = _aligned(sample_weight, X, "sample_weight")
+    y = aligned(y, X, "y")
+    sample_weight = aligned(sample_weight, X, "sample_weight")
     dtype = _training_dtype(X, old_state)
 
     if targets.y_numeric:
@@ -378,8 +293,8 @@ def _validation(estimator, client, blocks, X, X_val, y_val, sample_weight_val):
     rows = blocks.persist(
         client,
         X_val,
-        _aligned(y_val, X_val, "y_val"),
-        _aligned(sample_weight_val, X_val, "sample_weight_val"),
+        aligned(y_val, X_val, "y_val"),
+        aligned(sample_weight_val, X_val, "sample_weight_val"),
     )
     Y_val, w_val = rows.gathered_targets()
     targets, loss, encoding = blocks.targets, blocks.loss, blocks.encoding
@@ -442,12 +357,6 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
     encoder = (_encoded_block, preparation, class_weights)
     data = ClusterData(client, checked, owners, stats, actors, encoder)
     return preparation, data
-
-
-def _delayed(function):
-    import dask
-
-    return dask.delayed(function, pure=True)
 
 
 def _by_worker(owners):
@@ -529,15 +438,15 @@ def _placed(client, data, prepare, summarise):
     import dask
 
     X, y, sample_weight = data
-    X_blocks, y_blocks = _row_blocks(X), _row_blocks(y)
-    w_blocks = _row_blocks(sample_weight) or [None] * len(X_blocks)
+    X_blocks, y_blocks = row_blocks(X), row_blocks(y)
+    w_blocks = row_blocks(sample_weight) or [None] * len(X_blocks)
     kept = [i for i, rows in enumerate(X.chunks[0]) if rows > 0]
     owners = _block_workers(client, X, X_blocks, kept)
     tasks = []
     for i, owner in zip(kept, owners):
         with dask.annotate(**(_on(owner) if owner is not None else {})):
-            block = _delayed(prepare)(X_blocks[i], y_blocks[i], w_blocks[i])
-            tasks += [block, _delayed(summarise)(block)]
+            block = delayed(prepare)(X_blocks[i], y_blocks[i], w_blocks[i])
+            tasks += [block, delayed(summarise)(block)]
     futures = client.compute(tasks)
     return futures[::2], futures[1::2], owners
 
@@ -970,171 +879,3 @@ def _local_epoch(objective, packed, seed, config, *blocks):
         "step": state.step,
         "initial_loss": state.initial_loss,
     }
-
-
-# -- predictions and scores on Dask input ------------------------------------------
-
-
-_NAMES_WARNING = "X does not have valid feature names"
-
-
-def _prediction_input(estimator, X):
-    """X as a Dask array with one column chunk, its feature names checked."""
-    _check_feature_names(estimator, _pandas_meta(X), reset=False)
-    if hasattr(X, "to_dask_array"):
-        X = X.to_dask_array()
-    _check_n_features(estimator, X, reset=False)
-    return X.rechunk({1: -1}) if X.numblocks[1] > 1 else X
-
-
-def _on_block(method, estimator, block, args, kwargs, index=None):
-    """``method`` of the estimator on one NumPy block (on a worker)."""
-    with warnings.catch_warnings():
-        # the names were checked on the client, against the Dask DataFrame
-        warnings.filterwarnings("ignore", message=_NAMES_WARNING)
-        result = method(estimator, block, *args, **kwargs)
-    return result if index is None else result[index]
-
-
-def _predict_block(block, method, estimator, args, kwargs, index):
-    return _on_block(method, estimator, block, args, kwargs, index)
-
-
-def blockwise(method):
-    """Decorate a prediction method: on a Dask array or DataFrame it returns
-    a lazy Dask array (a tuple of them for a tuple), one block per block of
-    X, each block computed by the method itself; other input goes straight
-    to the method."""
-
-    @functools.wraps(method)
-    def dispatch(self, X, *args, **kwargs):
-        if not is_dask_collection(X):
-            return method(self, X, *args, **kwargs)
-        X = _prediction_input(self, X)
-        probe = _on_block(
-            method, self, np.zeros((1, X.shape[1]), X.dtype), args, kwargs
-        )
-        if isinstance(probe, tuple):
-            return tuple(
-                _mapped(method, self, X, args, kwargs, part, index)
-                for index, part in enumerate(probe)
-            )
-        return _mapped(method, self, X, args, kwargs, probe, None)
-
-    return dispatch
-
-
-def _mapped(method, estimator, X, args, kwargs, probe, index):
-    """X.map_blocks of the method, shaped like ``probe`` (its one-row result)."""
-    if probe.ndim == 1:
-        chunks, drop_axis = (X.chunks[0],), 1
-    else:
-        chunks, drop_axis = (X.chunks[0], (probe.shape[1],)), None
-    return X.map_blocks(
-        _predict_block,
-        method=method,
-        estimator=estimator,
-        args=args,
-        kwargs=kwargs,
-        index=index,
-        dtype=probe.dtype,
-        chunks=chunks,
-        drop_axis=drop_axis,
-        meta=np.empty((0,) * probe.ndim, dtype=probe.dtype),
-    )
-
-
-class DaskAwareScore:
-    """A ``score`` that is scikit-learn's own function on the class (so that
-    ``type(est).score is RegressorMixin.score``, which dask-ml's wrappers
-    check) and, called on an estimator with Dask input, scores from
-    per-block statistics without gathering X or y.
-
-    Parameters
-    ----------
-    score : function
-        ``RegressorMixin.score`` or ``ClassifierMixin.score``.
-    statistics, combine : functions
-        A block's statistics from (y, prediction, weights), and the score
-        from the list of them.
-    """
-
-    def __init__(self, score, statistics, combine):
-        self.score = score
-        self.statistics = statistics
-        self.combine = combine
-
-    def __get__(self, instance, owner=None):
-        if instance is None:
-            return self.score
-        numpy_score = self.score
-
-        @functools.wraps(numpy_score)
-        def score(X, y, sample_weight=None):
-            if not is_dask_input(X, y, sample_weight):
-                return numpy_score(instance, X, y, sample_weight=sample_weight)
-            return self._blockwise(instance, X, y, sample_weight)
-
-        return score
-
-    def _blockwise(self, estimator, X, y, sample_weight):
-        import dask
-
-        X = _prediction_input(estimator, X)
-        if any(np.isnan(c) for c in X.chunks[0]):
-            X = X.compute_chunk_sizes()
-        y = _aligned(y, X, "y")
-        sample_weight = _aligned(sample_weight, X, "sample_weight")
-        w_blocks = _row_blocks(sample_weight) or [None] * X.numblocks[0]
-        tasks = [
-            _delayed(_score_block)(estimator, x, t, w, self.statistics)
-            for x, t, w in zip(_row_blocks(X), _row_blocks(y), w_blocks)
-        ]
-        return self.combine(dask.compute(*tasks))
-
-
-def _score_block(estimator, X, y, sample_weight, statistics):
-    prediction = _on_block(type(estimator).predict, estimator, X, (), {})
-    weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight)
-    return statistics(np.asarray(y), prediction, weights.astype(np.float64))
-
-
-def accuracy_statistics(y, prediction, weights):
-    """(Σ w·right, Σ w) of a block."""
-    right = prediction == y if y.ndim == 1 else (prediction == y).all(axis=1)
-    return float(weights @ right), float(weights.sum())
-
-
-def accuracy_from(statistics):
-    right, total = np.sum(statistics, axis=0)
-    return float(right / total)
-
-
-def r2_statistics(y, prediction, weights):
-    """(Σw, weighted mean, Σ w (y − mean)², Σ w (y − ŷ)²) per output of a block."""
-    y = y.reshape(len(y), -1).astype(np.float64)
-    prediction = np.reshape(prediction, y.shape).astype(np.float64)
-    total = weights.sum()
-    mean = weights @ y / total if total > 0 else np.zeros(y.shape[1])
-    squares = weights @ (y - mean) ** 2
-    return total, mean, squares, weights @ (y - prediction) ** 2
-
-
-def r2_from(statistics):
-    """R² (uniform average over outputs, scikit-learn's conventions for a
-    constant target) from the blocks' statistics, merged with Chan et al.'s
-    parallel update of the sum of squares about the mean."""
-    total, mean, squares, residual = statistics[0]
-    for n_b, mean_b, squares_b, residual_b in statistics[1:]:
-        if n_b == 0:
-            continue
-        merged = total + n_b
-        delta = mean_b - mean
-        mean = mean + delta * (n_b / merged)
-        squares = squares + squares_b + delta**2 * (total * n_b / merged)
-        residual = residual + residual_b
-        total = merged
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r2 = np.where(squares > 0, 1.0 - residual / squares, 0.0)
-    r2 = np.where((squares == 0) & (residual == 0), 1.0, r2)
-    return float(np.mean(r2))

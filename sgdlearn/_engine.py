@@ -22,6 +22,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _cluster
 from ._activations import ACTIVATIONS
+from ._dask_collections import is_dask_input
 from ._input import checked_X_y
 from ._losses import make_loss
 from ._networks import Layout, Network
@@ -129,7 +130,7 @@ def fit(estimator, parts, X, y, sample_weight, *, validation, incremental, class
     request = FitRequest(
         X, y, sample_weight, validation, incremental, classes, old_state, known
     )
-    dask_input = _cluster.is_dask_input(X, y, sample_weight, *(validation or ()))
+    dask_input = is_dask_input(X, y, sample_weight, *(validation or ()))
     prepare = _cluster.prepare_data if dask_input else prepare_data
     data = prepare(estimator, parts, request)
     X, y, sample_weight = data.X, data.y, data.sample_weight

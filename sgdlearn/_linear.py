@@ -13,7 +13,7 @@ from sklearn.utils._available_if import available_if
 
 from ._base import BaseSGDEstimator, stochastic_solver
 from ._classifier import ClassifierGlue, ClassTargets
-from ._cluster import blockwise
+from ._cluster_predict import blockwise
 from ._losses import LOSSES
 from ._models import LinearModel
 from ._params import store_params

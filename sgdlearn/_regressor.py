@@ -7,7 +7,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import column_or_1d
 
 from ._base import stochastic_solver
-from ._cluster import DaskAwareScore, blockwise, r2_from, r2_statistics
+from ._cluster_predict import DaskAwareScore, blockwise, r2_from, r2_statistics
 
 
 class RegressionTargets:
@@ -113,7 +113,7 @@ class RegressorGlue(RegressorMixin):
         return tags
 
     # scikit-learn's score on the class (dask-ml's wrappers recognise it);
-    # R² from per-block statistics on Dask input (``_cluster``)
+    # R² from per-block statistics on Dask input (``_cluster_predict``)
     score = DaskAwareScore(RegressorMixin.score, r2_statistics, r2_from)
 
     @blockwise

@@ -1,4 +1,4 @@
-"""Fast checks of how Dask input is recognised (sgdlearn/_cluster.py): NumPy,
+"""Fast checks of how Dask input is recognised (sgdlearn/_dask_collections.py): NumPy,
 SciPy and pandas input never involve Dask, and without Dask imported the
 check imports nothing. The cluster itself is tested in test_cluster.py."""
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sgdlearn import _cluster
+from sgdlearn import _dask_collections
 
 
 def in_memory_inputs():
@@ -19,18 +19,18 @@ def in_memory_inputs():
 
 def test_in_memory_input_is_not_dask_input():
     for X in in_memory_inputs():
-        assert not _cluster.is_dask_collection(X), type(X)
-    assert not _cluster.is_dask_input(*in_memory_inputs())
+        assert not _dask_collections.is_dask_collection(X), type(X)
+    assert not _dask_collections.is_dask_input(*in_memory_inputs())
 
 
 def test_the_check_imports_no_dask(monkeypatch):
     for name in [m for m in sys.modules if m == "dask" or m.startswith("dask.")]:
         monkeypatch.delitem(sys.modules, name)
-    assert not _cluster.is_dask_input(*in_memory_inputs())
+    assert not _dask_collections.is_dask_input(*in_memory_inputs())
     assert "dask" not in sys.modules
 
 
 def test_dask_collections_are_recognised():
     da = pytest.importorskip("dask.array")
-    assert _cluster.is_dask_collection(da.zeros((4, 2), chunks=2))
-    assert _cluster.is_dask_input(np.zeros(3), da.zeros(3, chunks=2))
+    assert _dask_collections.is_dask_collection(da.zeros((4, 2), chunks=2))
+    assert _dask_collections.is_dask_input(np.zeros(3), da.zeros(3, chunks=2))
