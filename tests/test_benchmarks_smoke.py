@@ -189,3 +189,31 @@ def test_cluster_benchmark_quick(tmp_path):
     assert large[-1] == "yes"
     assert float(large[5]) < 0.01 * data_mb  # X never reached the client
     assert float(large[6]) >= 0  # what moved between the workers
+
+
+def test_gridsearch_benchmark_tables(tmp_path):
+    """benchmarks/gridsearch.py: a timing row per workload and thread setting,
+    and the random-start rows (the MLPs) with a score per seed summarised."""
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "gridsearch.py"),
+        "--repeats", "1",
+        "--seeds", "2",
+        "--out", str(tmp_path),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    table = (tmp_path / "gridsearch-latest.md").read_text()
+    assert done.stdout.strip() == table.strip()
+    timing, seeds = table.split("Best CV scores over random starts:")
+    for setting in ("as loaded", "OPENBLAS_NUM_THREADS=1"):
+        rows = table_rows(timing, "")
+        assert sum(row[1] == setting for row in rows) == 6, timing
+    seed_rows = [row for row in table_rows(seeds, "") if row[1] == "2"]
+    assert [row[0].split(",")[1].strip().split("(")[0] for row in seed_rows] == [
+        "MLPClassifier",
+        "MLPRegressor",
+    ]
+    for row in seed_rows:
+        assert "±" in row[2] and "±" in row[3]
+        float(row[4])  # the difference of the means in standard errors
