@@ -755,6 +755,12 @@ class _Shards:
     released and this and every later evaluation run as tasks on the
     shards' blocks, which Dask recomputes where it can: the fit goes on to
     the same result, or raises the RuntimeError of :func:`_gather`.
+
+    A call is waited for in steps of :data:`ACTOR_POLL_SECONDS`; after each,
+    a call whose actor's worker has left the cluster counts as failed.
+    (distributed may leave the call of an actor lost with its worker
+    unanswered, for instance while it recomputes the actor elsewhere and
+    then retries at the old address: that must not stop the fit.)
     """
 
     def __init__(self, data, objective):
@@ -770,7 +776,10 @@ class _Shards:
             actors, setup = self.data.evaluators, self._setup
             try:
                 calls = [actor.value_grad(theta, setup) for actor in actors]
-                results = [call.result() for call in calls]
+                results = [
+                    _actor_result(self.data.client, actor, call)
+                    for actor, call in zip(actors, calls)
+                ]
                 self._setup = None
                 return results
             except Exception:  # an actor's worker was lost: go on with tasks
@@ -780,6 +789,26 @@ class _Shards:
                 [self.objective], broadcast=True, hash=False
             )
         return self.data._per_shard(shard_value_grad, self._scattered, theta)
+
+
+# Seconds between checks that an actor's worker is still there while its
+# call runs (the call may take as long as it needs while it is).
+ACTOR_POLL_SECONDS = 2.0
+
+
+class ActorLost(RuntimeError):
+    """An actor's worker left the cluster while its call was running."""
+
+
+def _actor_result(client, actor, call):
+    """The result of ``call``, a method call of ``actor``; :class:`ActorLost`
+    once the actor's worker is no longer one of the cluster's workers."""
+    while True:
+        try:
+            return call.result(timeout=ACTOR_POLL_SECONDS)
+        except TimeoutError:
+            if actor._address not in client.scheduler_info()["workers"]:
+                raise ActorLost(f"the worker {actor._address} was lost") from None
 
 
 @dataclass(frozen=True)

@@ -616,6 +616,36 @@ def test_a_worker_lost_in_an_lbfgs_evaluation(client):
     assert_same_optimum(reference, est, rtol=1e-12)
 
 
+class _Call:
+    """A stand-in for an actor's call: times out ``waits`` times, then
+    answers ``value``."""
+
+    def __init__(self, waits, value=None):
+        self.waits, self.value = waits, value
+
+    def result(self, timeout=None):
+        if self.waits:
+            self.waits -= 1
+            raise TimeoutError(f"timed out after {timeout} s.")
+        return self.value
+
+
+class _Actor:
+    def __init__(self, address):
+        self._address = address
+
+
+def test_an_unanswered_actor_call_fails_once_its_worker_is_gone(client):
+    """A call whose actor's worker left the cluster is given up (and the fit
+    goes on with tasks, as above); one on a live worker is waited for."""
+    from sgdlearn._cluster import ActorLost, _actor_result
+
+    live = sorted(client.scheduler_info()["workers"])[0]
+    assert _actor_result(client, _Actor(live), _Call(2, "answer")) == "answer"
+    with pytest.raises(ActorLost, match="tcp://127.0.0.1:1"):
+        _actor_result(client, _Actor("tcp://127.0.0.1:1"), _Call(10**9))
+
+
 # -- larger than one worker's memory ------------------------------------------------
 
 
