@@ -136,6 +136,18 @@ def test_sweep_prints_epochs_to_target_per_setting():
         assert 0.5 < float(cells[4]) < 5  # a ratio of test losses
 
 
+def run_benchmark(name, out, *options):
+    """Run ``benchmarks/<name>.py`` writing to ``out``; its printed table,
+    checked to be the ``<name>-latest.md`` it wrote."""
+    command = [sys.executable, str(ROOT / "benchmarks" / f"{name}.py"), *options]
+    command += ["--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-4000:]
+    table = (out / f"{name}-latest.md").read_text()
+    assert done.stdout.strip() == table.strip()
+    return table
+
+
 def table_rows(text, first_cell):
     """The cells of the markdown rows whose first cell starts with ``first_cell``."""
     return [
@@ -151,16 +163,7 @@ def test_cluster_benchmark_quick(tmp_path):
     client's process receives far less than the data during the large fit."""
     pytest.importorskip("distributed")
     pytest.importorskip("dask_ml")
-    command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "cluster.py"),
-        "--quick",
-        "--out", str(tmp_path),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-4000:]
-    table = (tmp_path / "cluster-latest.md").read_text()
-    assert done.stdout.strip() == table.strip()
+    table = run_benchmark("cluster", tmp_path, "--quick")
 
     lbfgs = table_rows(table, 'sgdlearn SGDLogisticClassifier(solver="lbfgs"')
     assert [row[0].endswith("Dask arrays") for row in lbfgs] == [True, False]
@@ -194,17 +197,7 @@ def test_cluster_benchmark_quick(tmp_path):
 def test_gridsearch_benchmark_tables(tmp_path):
     """benchmarks/gridsearch.py: a timing row per workload and thread setting,
     and the random-start rows (the MLPs) with a score per seed summarised."""
-    command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "gridsearch.py"),
-        "--repeats", "1",
-        "--seeds", "2",
-        "--out", str(tmp_path),
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stderr[-4000:]
-    table = (tmp_path / "gridsearch-latest.md").read_text()
-    assert done.stdout.strip() == table.strip()
+    table = run_benchmark("gridsearch", tmp_path, "--repeats", "1", "--seeds", "2")
     timing, seeds = table.split("Best CV scores over random starts:")
     for setting in ("as loaded", "OPENBLAS_NUM_THREADS=1"):
         rows = table_rows(timing, "")
