@@ -650,12 +650,16 @@ def test_an_unanswered_actor_call_fails_once_its_worker_is_gone(client):
 
 
 def test_fit_on_data_larger_than_a_workers_memory():
-    """1.6 GB of float64 in 20 blocks on two workers of 1.5 GB each (of
+    """2 GB of float64 in 50 blocks on two workers of 1.9 GB each (of
     which ~300 MB go to a worker's own imports and buffers): each worker
     holds its share of the prepared blocks, and the client holds none.
 
     Spilling and pausing are switched off, so that a worker holding more
     than its memory would be killed (terminate at 95%) rather than slowed.
+    The blocks are small (40 MB) and the limit leaves some 0.5 GB above a
+    worker's share: while blocks are generated, prepared and moved, a
+    worker briefly holds more than its share (with 1.6 GB in 80 MB blocks
+    on 1.5 GB workers, one CI run in three had a worker restarted).
     """
     import resource
 
@@ -668,14 +672,14 @@ def test_fit_on_data_larger_than_a_workers_memory():
             "distributed.worker.memory.pause": False,
         }
     ):
-        cluster, client = start_cluster(memory_limit="1.5GB")
+        cluster, client = start_cluster(memory_limit="1.9GB")
     try:
-        n, d, blocks = 4_000_000, 50, 20
+        n, d, blocks = 5_000_000, 50, 50
         rng = da.random.default_rng(0)
         X = rng.standard_normal((n, d), chunks=(n // blocks, d))
         coef = np.linspace(-1, 1, d)
         y = X @ coef + 0.1 * rng.standard_normal(n, chunks=n // blocks)
-        assert X.nbytes > 1.5e9
+        assert X.nbytes > 1.9e9
         held = []
 
         class Holdings(QuietCallback):
