@@ -10,10 +10,18 @@ traceback of every thread if starting or closing the cluster, or a test
 
 import faulthandler
 
+import dask
 import pytest
 from dask.distributed import Client, LocalCluster
 
 CLUSTER_START_TIMEOUT = 90  # seconds
+
+# A LocalCluster closes the nanny of a worker that left the cluster if no
+# worker of its name is back after ``lost-worker-timeout`` (15 s by
+# default), so a worker the tests kill stays dead when its restart takes
+# longer than that, as it can on a loaded machine; then the cluster has one
+# worker for the rest of the module. Wait as long as a test may take.
+LOST_WORKER_TIMEOUT = "150s"
 
 # The marks of a test module that runs on the cluster (its ``pytestmark``).
 MARKS = [
@@ -29,6 +37,7 @@ MARKS = [
 def start_cluster(**kwargs):
     """(cluster, client): two worker processes of one thread on 127.0.0.1;
     ``kwargs`` go to LocalCluster (e.g. ``memory_limit``)."""
+    dask.config.set({"distributed.deploy.lost-worker-timeout": LOST_WORKER_TIMEOUT})
     faulthandler.dump_traceback_later(CLUSTER_START_TIMEOUT, exit=True)
     try:
         cluster = LocalCluster(
