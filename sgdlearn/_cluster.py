@@ -74,8 +74,8 @@ actor on its worker that holds the shard's blocks
 trip; the first call of a fit also sends the data term (and a
 classifier's encoding), later calls θ alone. A method call goes to the
 worker and back without a task's trips through the scheduler's state
-machine: measured on a 2-worker LocalCluster, 2–3 ms against 11–13 ms
-for a task and the gather of its result (:class:`_Shards`). The iterates
+machine, a fraction of the time of a task and the gather of its result
+(:class:`_Shards`; ``benchmarks/cluster.py`` times the fits). The iterates
 are those of one process up to the order of floating-point sums: the
 optimum is the single-machine one.
 

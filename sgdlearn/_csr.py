@@ -8,7 +8,7 @@ half its time. :class:`CSRRows` runs the same compiled gather
 (``csr_row_index``, the routine ``X[rows]`` itself calls) into buffers
 allocated once and grown only when a batch has more non-zeros than any
 before. A gather in NumPy (``np.repeat`` of the rows' offsets, then
-``np.take`` of indices and data) measured twice as slow as ``X[rows]``
+``np.take`` of indices and data) is slower than ``X[rows]``
 there, so none is used.
 
 The lazy sparse steps (``_lazy``) need two products per batch: the raw

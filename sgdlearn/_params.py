@@ -547,7 +547,8 @@ class ValidatedSettings:
     """The parameter settings of a class that passed scikit-learn's checks.
 
     scikit-learn checks every parameter against its constraints at every
-    fit, rebuilding the constraint objects each time (about 0.1 ms a fit).
+    fit, rebuilding the constraint objects each time, a cost a small fit in
+    a grid search notices.
     The outcome depends on the values alone, so a setting that passed once
     passes again: :meth:`known` says so for settings of plain immutable
     values (None, bool, int, float, str, and tuples of them), keyed with
