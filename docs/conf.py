@@ -13,7 +13,6 @@ reference; the examples are rendered without their output) with::
 
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -151,19 +150,36 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
 }
 
-# -- the benchmark table -------------------------------------------------------
-# performance.rst includes benchmarks/README.md verbatim when it exists; a
-# copy (or a note that it is missing) is written where the page expects it.
+# -- the benchmark tables ------------------------------------------------------
+# performance.rst shows the latest table of each benchmark found in
+# benchmarks/results/ (the runs' own output, never committed) on the machine
+# that builds the docs, one after the other, or says there is none.
 
-_BENCH_README = ROOT / "benchmarks" / "README.md"
-_BENCH_COPY = DOCS / "generated" / "benchmarks_README.md.txt"
+_BENCH_RESULTS = ROOT / "benchmarks" / "results"
+_BENCH_TABLES = [
+    "latest.md",  # run.py
+    "gridsearch-latest.md",
+    "quantile-latest.md",
+    "cluster-latest.md",
+]
+_BENCH_COPY = DOCS / "generated" / "benchmark_results.md.txt"
 _BENCH_COPY.parent.mkdir(exist_ok=True)
-if _BENCH_README.exists():
-    shutil.copyfile(_BENCH_README, _BENCH_COPY)
+_found = [_BENCH_RESULTS / name for name in _BENCH_TABLES]
+_found = [path for path in _found if path.exists()]
+if _found:
+    _BENCH_COPY.write_text(
+        "\n\n".join(
+            f"<!-- benchmarks/results/{path.name} -->\n"
+            + path.read_text(encoding="utf-8").strip()
+            for path in _found
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     tags.add("benchmarks")  # noqa: F821 (provided by Sphinx)
 else:
     _BENCH_COPY.write_text(
-        "benchmarks/README.md does not exist yet in this checkout.\n",
+        "No benchmark results in benchmarks/results/ where this was built.\n",
         encoding="utf-8",
     )
 
