@@ -7,7 +7,9 @@ move is a fixed map of the row's own values, the same at every step of an
 epoch when the learning rate is:
 
 - SGD: (θ, v) ← A·(θ, v) with a 2 × 2 matrix A of η, λ, μ (θ ← (1 − ηλ)·θ
-  without momentum), so k idle steps are A^k, read from a table;
+  without momentum), so k idle steps are A^k, read from a table, or, when
+  A has real, well-separated eigenvalues, the k-th powers of those in its
+  eigenbasis;
 - Adagrad, whose L2 part is proximal (``_optimizers``): G is unchanged and
   θ ← θ / (1 + ηλ/(√G + ε)), so k idle steps divide by that factor to the
   k-th power.
@@ -23,7 +25,8 @@ So each weight row remembers the step it was last brought up to date; a
 batch first catches up the rows it touches, computes its outputs, and
 steps those rows alone; the end of the epoch catches up every row. Plain
 SGD needs no such bookkeeping: it keeps θ = scale·V, and its idle steps
-only multiply the scale. The
+only multiply the scale; nor does SGD with momentum in A's eigenbasis,
+whose two modes are kept that way. The
 result is the dense steps' result up to rounding, at a cost per batch that
 grows with the batch's non-zeros instead of with n_features. The work runs
 over the batch's stored entries, repeated features included: gathers and
@@ -128,9 +131,7 @@ class LazySparseSteps:
             idle_steps = self._per_output(self.t - self.up_to_date[features])
             current = weights.catch_up(where, idle_steps)
 
-        raw = X.product_into(self.params.coefs[0], self.ws.acts[1][:m])
-        if weights.scale != 1.0:
-            raw *= weights.scale
+        raw = weights.outputs_into(X, self.ws.acts[1][:m])
         raw += self.params.intercepts[0]
         delta = self.ws.deltas[1][:m]
         loss = self.objective.loss.value_grad(raw, Y, sample_weight, delta, grad_scale)

@@ -34,9 +34,10 @@ their moments at every step from the squared gradient history). The
 objects it returns have this interface:
 
 - ``tracks_idle_steps``: whether ``catch_up`` must bring idle weights up to
-  date (plain SGD instead keeps θ = ``scale``·V and needs no bookkeeping);
-- ``scale``: the factor by which ``coef`` must be multiplied to give θ
-  during the epoch (1.0 except for plain SGD);
+  date (plain SGD instead keeps θ = scale·V, and SGD with momentum, where
+  it can, two such scaled vectors, and they need no bookkeeping);
+- ``outputs_into(batch, out)``: ``out[...] = X_B θ`` for a ``_csr.CSRBatch``
+  whose weights are up to date; returns ``out`` of shape (rows, outputs);
 - ``catch_up(where, idle_steps)``: apply ``idle_steps`` idle steps to the
   weights at the flat positions ``where``; return their current values;
 - ``step(where, current, add_gradient, grad_buffer)``: one data step of
@@ -123,7 +124,22 @@ class SGD(_Optimizer):
     def lazy_weights(self, coef, lr, lam, n_steps):
         if self.velocity is None:
             return _PlainSGDWeights(coef, lr, lam)
-        return _MomentumSGDWeights(self, coef, lr, lam, n_steps)
+        idle, data_step = self._lazy_map(lr, lam)
+        velocity = self.velocity[: coef.size]
+        if _MomentumSGDModes.applies(idle):
+            return _MomentumSGDModes(coef, velocity, idle, data_step)
+        return _MomentumSGDWeights(coef, velocity, idle, data_step, n_steps)
+
+    def _lazy_map(self, lr, lam):
+        """(A, c): a step of (θ, v) is (θ, v) ← A·(θ, v) + c·g for the data
+        gradient g at θ (penalty left out), at rate ``lr`` and L2 strength
+        ``lam``: for heavy ball v ← μv − η(g + λθ), θ ← θ + v, and for
+        Nesterov θ ← θ + μv' − η(g + λθ) with v' the new velocity."""
+        mu, decay = self.momentum, lr * lam
+        if self.nesterov:
+            idle = [[1.0 - decay * (1.0 + mu), mu * mu], [-decay, mu]]
+            return np.array(idle), np.array([-lr * (1.0 + mu), -lr])
+        return np.array([[1.0 - decay, mu], [-decay, mu]]), np.array([-lr, -lr])
 
     def step(self, theta, grad, lr, part=slice(None)):
         """One update of ``theta``, the slice ``part`` of the parameters."""
@@ -287,6 +303,11 @@ class _PlainSGDWeights:
         self.decay = 1.0 - lr * lam
         self.scale = 1.0
 
+    def outputs_into(self, batch, out):
+        batch.product_into(self.coef.reshape(-1, out.shape[1]), out)
+        out *= self.scale
+        return out
+
     def step(self, where, current, add_gradient, grad_buffer):
         self.scale *= self.decay
         add_gradient(self.coef, -self.lr / self.scale)
@@ -298,30 +319,26 @@ class _PlainSGDWeights:
         self.scale = 1.0
 
 
-class _MomentumSGDWeights:
-    """SGD with (Nesterov) momentum on weights at flat positions of θ's head.
-
-    The idle step is (θ, v) ← A·(θ, v), A = [[1 − ηλ, μ], [−ηλ, μ]] for heavy
-    ball (v ← μv − η(g + λθ), θ ← θ + v) and [[1 − ηλ(1 + μ), μ²], [−ηλ, μ]]
-    for Nesterov (θ ← θ + μv' − η(g + λθ)); a data step is one idle step plus
-    (cθ, cv)·g with cv = −η and cθ = −η, or −η(1 + μ) for Nesterov.
-    """
+class _CaughtUpWeights:
+    """Weights whose idle steps ``catch_up`` applies before a batch uses
+    them, so ``coef`` holds the batch's θ."""
 
     tracks_idle_steps = True
-    scale = 1.0
 
-    def __init__(self, optimizer, coef, lr, lam, n_steps):
-        self.coef = coef
-        self.velocity = optimizer.velocity[: coef.size]
-        mu, decay = optimizer.momentum, lr * lam
-        if optimizer.nesterov:
-            idle = np.array([[1.0 - decay * (1.0 + mu), mu * mu], [-decay, mu]])
-            self.coef_step = -lr * (1.0 + mu)
-        else:
-            idle = np.array([[1.0 - decay, mu], [-decay, mu]])
-            self.coef_step = -lr
-        self.velocity_step = -lr
+    def outputs_into(self, batch, out):
+        return batch.product_into(self.coef.reshape(-1, out.shape[1]), out)
+
+
+class _MomentumSGDWeights(_CaughtUpWeights):
+    """SGD with (Nesterov) momentum on weights at flat positions of θ's head,
+    idle steps applied from a table of A^k (``SGD._lazy_map`` gives A and
+    the data step's factors c; see also :class:`_MomentumSGDModes`).
+    """
+
+    def __init__(self, coef, velocity, idle, data_step, n_steps):
+        self.coef, self.velocity = coef, velocity
         self.idle = idle.tolist()
+        self.coef_step, self.velocity_step = data_step.tolist()
         powers = np.empty((n_steps + 1, 2, 2))
         powers[0] = np.eye(2)
         for k in range(n_steps):
@@ -363,15 +380,88 @@ class _MomentumSGDWeights:
         self.catch_up(slice(None), idle_steps)
 
 
-class _AdagradWeights:
+class _MomentumSGDModes:
+    """SGD with (Nesterov) momentum, in the eigenbasis of its idle map.
+
+    When A = P·diag(λ₁, λ₂)·P⁻¹ with real, well separated eigenvalues (the
+    usual case: λ₁ ≈ 1 − ηλ/(1 − μ), λ₂ ≈ μ for a small ηλ), the modes
+    (u₁, u₂) = P⁻¹(θ, v) step independently: u_i ← λ_i·u_i + β_i·g with
+    β = P⁻¹c. Each mode is kept as u_i = s_i·U_i, as plain SGD keeps θ, so
+    an idle step only multiplies the two scales and no weight needs
+    catching up: a step costs two products with the batch and two
+    transposed ones. U₁ lives in ``coef`` and U₂ in the velocity's head
+    during the epoch; ``finish`` turns them back into θ and v.
+    """
+
+    tracks_idle_steps = False  # so ``catch_up`` is never called
+    MAX_CONDITION = 1e3  # of P: beyond it, the table of A^k
+    MIN_EIGENVALUE = 1e-3  # |λ_i|: a scale must not vanish in a few steps
+
+    @classmethod
+    def applies(cls, idle):
+        """Whether A = ``idle`` has real eigenvalues, both of magnitude at
+        least MIN_EIGENVALUE, with an eigenbasis of condition at most
+        MAX_CONDITION (else :class:`_MomentumSGDWeights`)."""
+        eigenvalues, basis = np.linalg.eig(idle)
+        return bool(
+            np.isrealobj(eigenvalues)
+            and np.abs(eigenvalues).min() >= cls.MIN_EIGENVALUE
+            and np.linalg.cond(basis) <= cls.MAX_CONDITION
+        )
+
+    def __init__(self, coef, velocity, idle, data_step):
+        eigenvalues, basis = np.linalg.eig(idle)
+        self.coef, self.velocity = coef, velocity
+        self.eigenvalues = eigenvalues.tolist()
+        self.basis = basis.tolist()  # P: (θ, v) = P·(u₁, u₂)
+        inverse = np.linalg.inv(basis)
+        self.data_step = (inverse @ data_step).tolist()  # β
+        self.scales = [1.0, 1.0]
+        self._transform(inverse.tolist())  # coef, velocity ← U₁, U₂
+        self._second = None  # X_B U₂, for ``outputs_into``
+
+    def _transform(self, matrix):
+        """(coef, velocity) ← matrix·(coef, velocity), elementwise."""
+        (a, b), (c, d) = matrix
+        first = self.coef.copy()
+        self.coef *= a
+        self.coef += b * self.velocity
+        self.velocity *= d
+        self.velocity += c * first
+
+    def outputs_into(self, batch, out):
+        n_outputs = out.shape[1]
+        if self._second is None or self._second.shape[0] < out.shape[0]:
+            self._second = np.empty_like(out)
+        second = self._second[: out.shape[0]]
+        batch.product_into(self.coef.reshape(-1, n_outputs), out)
+        batch.product_into(self.velocity.reshape(-1, n_outputs), second)
+        (p11, p12), _ = self.basis
+        out *= p11 * self.scales[0]
+        out += (p12 * self.scales[1]) * second
+        return out
+
+    def step(self, where, current, add_gradient, grad_buffer):
+        for mode, target in enumerate((self.coef, self.velocity)):
+            self.scales[mode] *= self.eigenvalues[mode]
+            add_gradient(target, self.data_step[mode] / self.scales[mode])
+            if not 1e-9 < abs(self.scales[mode]) < 1e9:  # fold it in
+                target *= self.scales[mode]
+                self.scales[mode] = 1.0
+
+    def finish(self, idle_steps):
+        self.coef *= self.scales[0]
+        self.velocity *= self.scales[1]
+        self.scales = [1.0, 1.0]
+        self._transform(self.basis)
+
+
+class _AdagradWeights(_CaughtUpWeights):
     """Adagrad with its proximal L2 on weights at flat positions of θ's head.
 
     The idle step divides θ by 1 + ηλ/(√G + ε); a data step accumulates the
     summed gradient of each position into G, steps, and divides likewise.
     """
-
-    tracks_idle_steps = True
-    scale = 1.0
 
     def __init__(self, optimizer, coef, lr, lam):
         self.coef = coef

@@ -319,6 +319,58 @@ def test_lazy_plain_sgd_folds_its_scale_back_in(monkeypatch):
     assert np.isfinite(sparse_fit.coef_).all() and np.abs(sparse_fit.coef_).max() > 0
 
 
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize(
+    "decay, in_modes",
+    [(5e-4, True), (0.05, False)],  # ηλ; at 0.05 the eigenvalues are complex
+)
+def test_lazy_momentum_steps_in_modes_or_from_a_table(nesterov, decay, in_modes):
+    """SGD with momentum steps idle weights in the eigenbasis of its 2 × 2
+    idle map when the eigenvalues are real and well separated (two scaled
+    modes, no catch-up), else from a table of the map's powers; both give
+    the dense steps' model, here with a decay ηλ of 5e-4 and of 0.05."""
+    from sgdlearn._optimizers import SGD, _MomentumSGDModes, _MomentumSGDWeights
+
+    lr = 0.05
+    optimizer = SGD(10, np.float64, momentum=0.9, nesterov=nesterov)
+    weights = optimizer.lazy_weights(np.zeros(8), lr, decay / lr, 10)
+    assert type(weights) is (_MomentumSGDModes if in_modes else _MomentumSGDWeights)
+
+    X = X_SPARSE
+    y = TARGETS["multiclass"]
+    params = {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": nesterov}
+    params.update(batch_size=4, max_iter=3, random_state=0, tol=0.0)
+    params.update(learning_rate_init=lr, alpha=decay / lr * X.shape[0])
+    sparse_fit = SoftmaxClassifier(**params).fit(X, y)
+    dense_fit = SoftmaxClassifier(**params).fit(X.toarray(), y)
+    assert_same_model(sparse_fit, dense_fit, 1e-9)
+
+
+def test_lazy_momentum_modes_fold_their_scales_back_in(monkeypatch):
+    """The fast mode of momentum (eigenvalue ≈ μ = 0.5) shrinks its scale
+    below 1e-9 in about 30 steps, well within an epoch of 2-row batches;
+    folding it back in keeps the model the dense one."""
+    from sgdlearn import _optimizers
+
+    folds = {"n": 0}
+    original = _optimizers._MomentumSGDModes.step
+
+    def counting(self, *args):
+        before = list(self.scales)
+        original(self, *args)
+        folds["n"] += sum(s == 1.0 != b for s, b in zip(self.scales, before))
+
+    monkeypatch.setattr(_optimizers._MomentumSGDModes, "step", counting)
+    X = X_SPARSE
+    y = TARGETS["regression"]
+    params = {"solver": "sgd", "momentum": 0.5, "batch_size": 2, "max_iter": 2}
+    params.update(random_state=0, tol=0.0, alpha=1.0)
+    sparse_fit = SGDLinearRegressor(**params).fit(X, y)
+    assert folds["n"] > 0
+    dense_fit = SGDLinearRegressor(**params).fit(X.toarray(), y)
+    assert_same_model(sparse_fit, dense_fit, 1e-9)
+
+
 def test_lazy_steps_bring_every_weight_up_to_date_when_interrupted(monkeypatch):
     """A KeyboardInterrupt in the middle of a lazy epoch still catches up the
     weights that no batch touched since (the loop's ``finally``)."""
