@@ -254,7 +254,7 @@ def prepare_data(estimator, parts, request):
     )
     targets, spec = parts.targets, parts.solver
     X_val, y_val, sw_val = validation if validation is not None else (None,) * 3
-    if X_val is None and spec.params["early_stopping"] and not incremental:
+    if X_val is None and spec.holds_out(incremental):
         raise ValueError(
             "early_stopping=True on Dask input needs a validation set given as "
             "fit(..., X_val=..., y_val=...): validation_fraction cannot hold "

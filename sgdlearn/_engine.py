@@ -289,7 +289,7 @@ def split_validation(
     estimator, parts, X, Y, sample_weight, validation, incremental, encoding, loss
 ):
     """Training rows and the validation rows (given, held out, or none)."""
-    targets, params = parts.targets, parts.solver.params
+    targets = parts.targets
     X_val, y_val, sw_val = validation if validation is not None else (None,) * 3
     if X_val is not None:
         X_val, y_val = validate_data(
@@ -307,7 +307,7 @@ def split_validation(
         sw_val = checked_weights(sw_val, X_val, name="sample_weight_val")
         warn_if_unlike_training(X, X_val)
         train, val = Dataset(X, Y, sample_weight), Dataset(X_val, Y_val, sw_val)
-    elif params["early_stopping"] and not incremental:
+    elif parts.solver.holds_out(incremental):
         train, val = hold_out(
             estimator, Dataset(X, Y, sample_weight), targets.stratify(Y, encoding)
         )

@@ -346,7 +346,9 @@ nesterovs_momentum : bool, default={default}
 early_stopping : bool, default={default}
     Hold out ``validation_fraction`` of the training data (stratified for
     classifiers), or use ``X_val``/``y_val`` given to ``fit``; stop when its
-    score stalls and restore the parameters of the best epoch.""",
+    score stalls and restore the parameters of the best epoch. It does not
+    apply to ``solver="lbfgs"`` or ``"newton"`` (as in scikit-learn's MLP):
+    they hold nothing out and train on all the rows.""",
     ),
     Param(
         "validation_fraction",

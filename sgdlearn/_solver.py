@@ -52,6 +52,19 @@ class SolverSpec:
             params["penalty"], params["alpha"], params["l1_ratio"]
         )
 
+    def holds_out(self, incremental):
+        """Whether a fit without ``X_val`` holds out ``validation_fraction``
+        of its rows: under ``early_stopping``, in ``fit`` (``partial_fit``
+        trains on all it is given), and not for an explicit full-batch
+        solver. L-BFGS and Newton do not stop on a validation score, so
+        they train on all the rows, as scikit-learn's MLP does with
+        ``solver="lbfgs"`` ('auto' is stochastic under early stopping)."""
+        return (
+            self.params["early_stopping"]
+            and not incremental
+            and self.params["solver"] not in FULL_BATCH_SOLVERS
+        )
+
     def resolve(self, n_samples, n_features, incremental, loss, distributed=False):
         """The solver a fit on ``n_samples`` rows of ``n_features`` uses:
         ``solver`` itself, unless it is 'auto' (the linear models' default).

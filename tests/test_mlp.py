@@ -564,6 +564,21 @@ def test_early_stopping_restores_the_best_weights(name):
     )
 
 
+def test_an_mlp_trained_by_lbfgs_trains_on_all_rows_under_early_stopping():
+    """scikit-learn's gallery example of MLP regularisation sets
+    early_stopping=True with solver='lbfgs', which has no effect there."""
+    X, y = make_classification(200, 6, random_state=0)
+    params = dict(solver="lbfgs", hidden_layer_sizes=(5,), random_state=0)
+    params["max_iter"] = 30
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = MLPClassifier(early_stopping=True, **params).fit(X, y)
+        plain = MLPClassifier(**params).fit(X, y)
+    for a, b in zip(est.coefs_, plain.coefs_):
+        np.testing.assert_array_equal(a, b)
+    assert est.validation_scores_ is None
+
+
 @pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
 def test_partial_fit_with_early_stopping_raises_like_sklearn(name):
     X, y = _regression()

@@ -300,13 +300,21 @@ def test_too_few_iterations_warn():
     assert est.n_iter_ == 1
 
 
-def test_validation_curves_without_early_stopping():
-    """As with 'lbfgs', early stopping does not apply, the curves are kept."""
+@pytest.mark.parametrize("solver", ["newton", "lbfgs"])
+def test_full_batch_solvers_train_on_all_rows_under_early_stopping(solver):
+    """Early stopping does not apply to 'newton' and 'lbfgs' (as in
+    scikit-learn's MLP with 'lbfgs'): no rows are held out, and the model is
+    the one without it; a validation set given to fit still gets its curve."""
     X, y = _classification(False)
-    est = SGDLogisticClassifier(solver="newton", early_stopping=True).fit(X, y)
-    assert est.solver_ == "newton"
-    assert len(est.validation_scores_) == est.n_iter_
+    est = SGDLogisticClassifier(solver=solver, early_stopping=True).fit(X, y)
+    plain = SGDLogisticClassifier(solver=solver).fit(X, y)
+    assert est.solver_ == solver
+    np.testing.assert_array_equal(est.coef_, plain.coef_)
+    assert est.t_ == plain.t_ == est.n_iter_ * X.shape[0]
+    assert est.validation_scores_ is None
     assert est.best_loss_ is not None
+    est.fit(X[:150], y[:150], X_val=X[150:], y_val=y[150:])
+    assert len(est.validation_scores_) == est.n_iter_
 
 
 @pytest.mark.parametrize(
