@@ -161,14 +161,14 @@ class ClassTargets:
             "_loss_": {"name": loss},
         }
 
-    def class_weight_factor(self, y, encoding, incremental):
+    def class_weight_factor(self, y, encoding, incremental, sample_weight=None):
         """Per-sample class weights multiplying sample_weight (None: all 1)."""
         if not self.uses_class_weight(encoding, incremental):
             return None
         classes = encoding["classes_"]
         index = np.searchsorted(classes, column_or_1d(y))
-        counts = np.bincount(index, minlength=classes.size)
-        return self.class_weights(classes, counts)[index]
+        totals = np.bincount(index, weights=sample_weight, minlength=classes.size)
+        return self.class_weights(classes, totals)[index]
 
     def uses_class_weight(self, encoding, incremental):
         """Whether the fit weighs classes; the ValueError of a class_weight
@@ -185,15 +185,20 @@ class ClassTargets:
             )
         return True
 
-    def class_weights(self, classes, counts):
+    def class_weights(self, classes, totals):
         """The weight of each class: ``class_weight``'s dict, or 'balanced'
-        from the number of samples of each class, ``counts`` (as
-        ``compute_class_weight``: n / (n_classes · count))."""
+        from ``totals``, each class's Σ sample_weight (its count without
+        weights): Σ totals / (n_classes · total), as scikit-learn's
+        ``LogisticRegression`` computes it (``compute_class_weight`` with
+        ``sample_weight``), so that every class weighs the same in J. A
+        class of total weight 0 gets the weight 0 (its rows count for
+        nothing anyway)."""
         if self.class_weight == "balanced":
-            if not np.all(counts > 0):
-                raise ValueError("classes should have valid labels that are in y")
-            counts = np.asarray(counts, dtype=np.float64)
-            return counts.sum() / (classes.size * counts)
+            totals = np.asarray(totals, dtype=np.float64)
+            weights = np.zeros_like(totals)
+            present = totals > 0
+            weights[present] = totals.sum() / (classes.size * totals[present])
+            return weights
         values = np.asarray(list(self.class_weight.values()), dtype=float)
         if not (np.isfinite(values).all() and (values >= 0).all()):
             raise ValueError(

@@ -335,8 +335,8 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
     labels, inverse = np.unique(
         np.concatenate([found for _, found, _, _ in summaries]), return_inverse=True
     )
-    counts = np.bincount(
-        inverse, weights=np.concatenate([n for _, _, n, _ in summaries])
+    totals = np.bincount(  # Σ sample_weight per label (counts without weights)
+        inverse, weights=np.concatenate([w for _, _, _, w in summaries])
     )
     if request.known is not None and not request.incremental:
         targets.check_warm_start(labels, request.known)
@@ -347,7 +347,7 @@ def _persist_labelled(targets, spec, client, data, dtype, request):
     if targets.uses_class_weight(encoding, request.incremental):
         fitted = encoding["classes_"]
         per_class = np.zeros(fitted.size)
-        per_class[np.searchsorted(fitted, labels)] = counts
+        per_class[np.searchsorted(fitted, labels)] = totals
         class_weights = targets.class_weights(fitted, per_class)
     preparation = _BlockPreparation(
         targets, encoding, dtype, make_loss(encoding["_loss_"])

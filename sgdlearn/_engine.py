@@ -230,7 +230,7 @@ def prepare_data(estimator, parts, request):
     Y, encoding = targets.encode(y, X.dtype, known=known, classes=classes)
     loss = make_loss(encoding["_loss_"])
     spec.check(loss)
-    class_factor = targets.class_weight_factor(y, encoding, incremental)
+    class_factor = targets.class_weight_factor(y, encoding, incremental, sample_weight)
     if class_factor is not None:
         sample_weight = class_factor.astype(X.dtype) * (
             1.0 if sample_weight is None else sample_weight

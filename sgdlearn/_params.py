@@ -491,8 +491,10 @@ fit_intercept : bool, default={default}
         """\
 class_weight : dict, 'balanced' or None, default={default}
     Weights per class multiplying ``sample_weight``: 'balanced' is
-    n_samples / (n_classes · count of the class). Not 'balanced' in
-    ``partial_fit``, nor for multilabel targets.""",
+    n_samples / (n_classes · count of the class), with counts and n_samples
+    summing ``sample_weight`` when it is given (as ``LogisticRegression``
+    does; ``SGDClassifier`` counts rows), so every class weighs the same.
+    Not 'balanced' in ``partial_fit``, nor for multilabel targets.""",
     ),
 )
 

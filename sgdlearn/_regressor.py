@@ -63,7 +63,7 @@ class RegressionTargets:
         }
 
     @staticmethod
-    def class_weight_factor(y, encoding, incremental):
+    def class_weight_factor(y, encoding, incremental, sample_weight=None):
         """Regressors have no class weights."""
         return None
 

@@ -50,7 +50,7 @@ from sklearn.model_selection import GridSearchCV, cross_val_score, train_test_sp
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from sgdlearn import SGDLogisticClassifier, SoftmaxClassifier
 
@@ -374,6 +374,49 @@ def test_class_weight_balanced_matches_logistic_regression():
     clf.fit(X, yb)
     assert_allclose(clf.coef_, ref.coef_, **XCHECK)
     assert_allclose(clf.intercept_, ref.intercept_, **XCHECK)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_class_weight_balanced_counts_sample_weight(Estimator):
+    """With sample weights, 'balanced' divides by each class's Σ
+    sample_weight, as LogisticRegression does (compute_class_weight with
+    sample_weight), so each class weighs the same; not by its row count."""
+    X, y = multiclass_data(weights=[0.6, 0.3, 0.1])
+    if Estimator is SGDLogisticClassifier:
+        y = (y == 2).astype(int)
+    sample_weight = np.random.default_rng(0).uniform(0.2, 3.0, size=y.size)
+    sample_weight[y == y.max()] *= 3.0  # far from the counts' proportions
+    alpha = 2.0
+    clf = Estimator(alpha=alpha, class_weight="balanced", **LBFGS)
+    clf.fit(X, y, sample_weight=sample_weight)
+    ref = reference_lr(X, y, C=1 / alpha, class_weight="balanced")
+    ref.fit(X, y, sample_weight=sample_weight)
+    assert_allclose(clf.predict_proba(X), ref.predict_proba(X), **XCHECK)
+    class_weight = compute_class_weight(
+        "balanced", classes=np.unique(y), y=y, sample_weight=sample_weight
+    )
+    by_hand = Estimator(alpha=alpha, **LBFGS).fit(
+        X, y, sample_weight=sample_weight * class_weight[y]
+    )
+    assert_allclose(clf.coef_, by_hand.coef_, rtol=1e-10, atol=1e-12)
+    by_counts = compute_class_weight("balanced", classes=np.unique(y), y=y)
+    assert np.abs(class_weight - by_counts).max() > 0.1  # the test can fail
+
+
+def test_class_weight_balanced_with_a_class_of_zero_weight():
+    """A class whose rows all weigh 0 gets the class weight 0 (its rows
+    count for nothing either way) instead of a division by zero."""
+    X, y = multiclass_data(weights=[0.6, 0.3, 0.1])
+    sample_weight = np.where(y == 2, 0.0, 1.0)
+    clf = SoftmaxClassifier(class_weight="balanced", **LBFGS)
+    clf.fit(X, y, sample_weight=sample_weight)
+    assert np.isfinite(clf.coef_).all()
+    totals = np.bincount(y, weights=sample_weight)
+    class_weight = np.zeros(3)
+    class_weight[:2] = totals.sum() / (3 * totals[:2])
+    by_hand = SoftmaxClassifier(**LBFGS)
+    by_hand.fit(X, y, sample_weight=sample_weight * class_weight[y])
+    assert_allclose(clf.coef_, by_hand.coef_, rtol=1e-10, atol=1e-12)
 
 
 # -- 4. labels ----------------------------------------------------------------
