@@ -9,6 +9,7 @@ raw scores in log space, through the loss's ``log_proba``.
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import log_softmax
 from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_class_weight
@@ -42,7 +43,14 @@ _LABEL_TYPES = (
 )
 
 # The fitted attributes that describe a classifier's targets.
-_ENCODING = ("classes_", "n_outputs_", "out_activation_", "_multilabel_", "_loss_")
+_ENCODING = (
+    "classes_",
+    "n_outputs_",
+    "out_activation_",
+    "_multilabel_",
+    "_sparse_labels_",  # multilabel y given sparse: predict returns CSR too
+    "_loss_",
+)
 
 
 @dataclass(frozen=True)
@@ -126,10 +134,16 @@ class ClassTargets:
         elif multilabel:
             if not self.multilabel:
                 raise ValueError(f"{self.name} does not support multilabel y.")
-            encoding = self._encoding(np.arange(y.shape[1]), multilabel=True)
+            encoding = self._encoding(
+                np.arange(y.shape[1]), multilabel=True, sparse=sp.issparse(y)
+            )
         # 0/1 indicators as uint8, whatever X's dtype: an eighth of float64's
-        # memory; the losses convert them per batch
+        # memory; the losses convert them per batch. A sparse indicator
+        # matrix (as scikit-learn's MLP accepts) is made dense: it has one
+        # column per label, as the network has one output.
         if multilabel:
+            if sp.issparse(y):
+                y = y.toarray()
             return np.asarray(y, dtype=np.uint8), encoding
         y = as_1d(y)
         if known is None and classes is None:
@@ -146,7 +160,7 @@ class ClassTargets:
             encoding = self._encoding(labels, multilabel=False)
         return _one_hot(index, encoding), encoding
 
-    def _encoding(self, classes, multilabel):
+    def _encoding(self, classes, multilabel, sparse=False):
         if multilabel:
             loss, n_outputs = BINARY_LOSS, classes.size
         elif classes.size == 1 or (classes.size == 2 and self.binary_one_column):
@@ -158,6 +172,7 @@ class ClassTargets:
             "n_outputs_": n_outputs,
             "out_activation_": LOSSES[loss].out_activation,
             "_multilabel_": multilabel,
+            "_sparse_labels_": sparse,
             "_loss_": {"name": loss},
         }
 
@@ -294,11 +309,14 @@ class ClassifierGlue(ClassifierMixin):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The labels (0/1 indicators for multilabel models).
+            The labels (0/1 indicators for multilabel models; a CSR matrix
+            when the model was fitted on a sparse indicator matrix, as
+            scikit-learn's MLP returns).
         """
         raw = self._raw_output(X)
         if self._multilabel_:
-            return (raw > 0).astype(int)
+            indicators = (raw > 0).astype(int)
+            return sp.csr_matrix(indicators) if self._sparse_labels_ else indicators
         if self.classes_.size == 1:
             return np.repeat(self.classes_, raw.shape[0])
         index = (raw[:, 0] > 0).astype(int) if raw.shape[1] == 1 else raw.argmax(axis=1)

@@ -537,6 +537,31 @@ def test_adaptive_learning_rate_shrinks_the_steps():
     assert move_4 == pytest.approx(move_3 / 5, rel=0.2)
 
 
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_sparse_multilabel_indicator_y_as_in_sklearn(early_stopping):
+    """A sparse indicator matrix y trains the model the dense one does, and
+    predict returns a CSR matrix then, as scikit-learn's MLP does."""
+    X, Y = make_multilabel_classification(n_samples=120, n_classes=3, random_state=0)
+    params = dict(max_iter=20, random_state=0, early_stopping=early_stopping)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sparse_fit = MLPClassifier(**params).fit(X, sp.csr_matrix(Y))
+        dense_fit = MLPClassifier(**params).fit(X, Y)
+        theirs = SK.MLPClassifier(**params).fit(X, sp.csr_matrix(Y))
+    for a, b in zip(sparse_fit.coefs_, dense_fit.coefs_):
+        assert_array_equal(a, b)
+    predicted = sparse_fit.predict(X)
+    assert type(predicted) is type(theirs.predict(X)) is sp.csr_matrix
+    assert predicted.shape == Y.shape and predicted.dtype == theirs.predict(X).dtype
+    assert_array_equal(predicted.toarray(), dense_fit.predict(X))
+    assert type(dense_fit.predict(X)) is np.ndarray
+    if not early_stopping:  # partial_fit rejects early stopping, as scikit-learn's
+        sparse_fit.partial_fit(X, sp.csr_matrix(Y))  # continues on sparse y too
+    assert sparse_fit.score(X, sp.csr_matrix(Y)) == pytest.approx(
+        sparse_fit.score(X, Y)
+    )
+
+
 @pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
 def test_early_stopping_restores_the_best_weights(name):
     rng = np.random.default_rng(1)
