@@ -309,7 +309,10 @@ random_state : int, RandomState instance or None, default={default}
         ("verbose",),
         """\
 verbose : bool or int, default={default}
-    Print the loss after each epoch.""",
+    Print the loss after each epoch (and the validation score, with
+    validation data), and, when the stopping criterion stalls, whether
+    training stops or the adaptive rate is divided, in scikit-learn's
+    words.""",
     ),
     Param(
         "warm_start",

@@ -468,25 +468,40 @@ def record_epoch(state, objective, params, loss, val, config, n_samples):
     state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
     state.schedule_samples = state.t
     if state.no_improvement_count > config.n_iter_no_change:
-        return _on_plateau(state)
+        return _on_plateau(state, config)
     return False
 
 
-def _on_plateau(state):
+def _on_plateau(state, config):
     """The plateau rule, once the criterion stalled; True means stop.
 
     A schedule without a ``plateau_divisor`` stops. One with it
     (``"adaptive"``) has η divided by it, unless η₀ so divided
     (:func:`decayed_rate`) is already at most its ``min_lr``: then it stops.
+    With ``verbose``, says which, in scikit-learn's MLP's words.
     """
     schedule = state.schedule
     if schedule.plateau_divisor is None:
+        _say_plateau(config, "Stopping.")
         return True
     if decayed_rate(schedule.lr0, state) <= schedule.min_lr:
+        _say_plateau(config, "Learning rate too small. Stopping.")
         return True
     state.plateaus += 1
     state.no_improvement_count = 0
+    _say_plateau(
+        config, f"Setting learning rate to {decayed_rate(schedule.lr0, state):f}"
+    )
     return False
+
+
+def _say_plateau(config, outcome):
+    if config.verbose:
+        criterion = "Validation score" if config.stop_on_validation else "Training loss"
+        print(
+            f"{criterion} did not improve more than tol={config.tol:f} for "
+            f"{config.n_iter_no_change} consecutive epochs. {outcome}"
+        )
 
 
 def decayed_rate(lr, state):

@@ -23,6 +23,7 @@ from sklearn.callback import ScoringMonitor
 from sklearn.datasets import (
     load_diabetes,
     load_digits,
+    load_iris,
     make_classification,
     make_multilabel_classification,
     make_regression,
@@ -535,6 +536,30 @@ def test_adaptive_learning_rate_shrinks_the_steps():
     move_3 = np.abs(coefs[1] - coefs[0]).max()
     move_4 = np.abs(coefs[2] - coefs[1]).max()
     assert move_4 == pytest.approx(move_3 / 5, rel=0.2)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(early_stopping=True),
+        dict(solver="sgd", learning_rate="adaptive", tol=0.05, n_iter_no_change=2),
+    ],
+    ids=["early-stopping", "adaptive"],
+)
+def test_verbose_says_why_training_stopped_as_sklearn(params, capsys):
+    """Besides a line per epoch, verbose prints scikit-learn's lines when
+    the criterion stalls: stopping, or the adaptive rate divided by 5, or
+    too small a rate; here the same lines in the same order."""
+    X, y = load_iris(return_X_y=True)
+    said = {}
+    for module in (SK, sgdlearn):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            module.MLPClassifier(verbose=True, random_state=0, **params).fit(X, y)
+        lines = capsys.readouterr().out.splitlines()
+        said[module] = [line for line in lines if "did not improve" in line]
+    assert said[sgdlearn] == said[SK]
+    assert said[SK][-1].endswith("Stopping.")
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
