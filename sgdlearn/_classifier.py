@@ -106,12 +106,12 @@ class ClassTargets:
                 f"{labels}"
             )
 
-    def encode(self, y, dtype, *, known=None, classes=None):
+    def encode(self, y, dtype, *, known=None, classes=None, name="y"):
         """(Y, encoding): indicator columns (uint8) and the attributes describing them.
 
         ``known`` is the encoding of the fit being continued or of the
-        training data (for validation labels); ``classes`` the argument of
-        a first ``partial_fit``.
+        training data (for validation labels, ``name`` "y_val");
+        ``classes`` the argument of a first ``partial_fit``.
         """
         target_type = label_type(y)
         if target_type not in _LABEL_TYPES:
@@ -150,7 +150,7 @@ class ClassTargets:
             labels, index = np.unique(y, return_inverse=True)
         else:
             labels = encoding["classes_"] if known is not None else np.unique(classes)
-            index = _class_index(y, labels)
+            index = _class_index(y, labels, name)
         if known is None:
             if labels.size < 2 and not (self.fits_one_class and labels.size):
                 raise ValueError(
@@ -256,16 +256,23 @@ class ClassTargets:
         return classes[Y.argmax(axis=1)], ""
 
 
-def _class_index(y, classes):
+def _class_index(y, classes, name="y"):
     """The position of each label of y in ``classes`` (a ValueError names
-    the labels that are not there)."""
+    the labels that are not there, and ``name``: "y_val" for validation
+    labels)."""
     unknown = ~np.isin(y, classes)
     if unknown.any():
+        if name == "y":
+            why = (
+                "The classes are fixed by the first fit (or by classes= on the "
+                "first call to partial_fit); refit without warm_start to learn "
+                "new ones."
+            )
+        else:
+            why = f"The labels of {name} must be classes of the training y."
         raise ValueError(
-            f"y contains labels not in classes_ {classes.tolist()}: "
-            f"{np.unique(y[unknown]).tolist()}. The classes are fixed by the "
-            "first fit (or by classes= on the first call to partial_fit); "
-            "refit without warm_start to learn new ones."
+            f"{name} contains labels not in classes_ {classes.tolist()}: "
+            f"{np.unique(y[unknown]).tolist()}. {why}"
         )
     return np.searchsorted(classes, y)
 

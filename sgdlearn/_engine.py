@@ -303,7 +303,7 @@ def split_validation(
             multi_output=True,
             y_numeric=targets.y_numeric,
         )
-        Y_val, _ = targets.encode(y_val, X.dtype, known=encoding)
+        Y_val, _ = targets.encode(y_val, X.dtype, known=encoding, name="y_val")
         sw_val = checked_weights(sw_val, X_val, name="sample_weight_val")
         warn_if_unlike_training(X, X_val)
         train, val = Dataset(X, Y, sample_weight), Dataset(X_val, Y_val, sw_val)

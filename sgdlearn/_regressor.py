@@ -25,7 +25,7 @@ class RegressionTargets:
     def __init__(self, loss):
         self.loss = loss
 
-    def encode(self, y, dtype, *, known=None, classes=None):
+    def encode(self, y, dtype, *, known=None, classes=None, name="y"):
         """(Y, encoding): 2-D targets in ``dtype`` and the attributes describing them.
 
         ``encoding`` (``n_outputs_``: the model's raw outputs,

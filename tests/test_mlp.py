@@ -538,6 +538,16 @@ def test_adaptive_learning_rate_shrinks_the_steps():
     assert move_4 == pytest.approx(move_3 / 5, rel=0.2)
 
 
+def test_y_val_with_a_class_not_in_y_is_named():
+    X, y = load_iris(return_X_y=True)
+    two = y < 2
+    est = MLPClassifier(max_iter=5)
+    with pytest.raises(ValueError, match=r"^y_val contains labels not in classes_"):
+        est.fit(X[two], y[two], X_val=X, y_val=y)
+    with pytest.raises(ValueError, match="refit without warm_start"):
+        est.set_params(warm_start=True).fit(X[two], y[two]).partial_fit(X, y)
+
+
 @pytest.mark.parametrize(
     "params",
     [
