@@ -461,6 +461,8 @@ def test_bad_input_gets_clear_errors(client, monkeypatch):
         est.fit(dX[dX[:, 0] > 0], dy[dX[:, 0] > 0])
     with pytest.raises(ValueError, match="validation_fraction"):
         SGDLogisticClassifier(early_stopping=True).fit(dX, dy)
+    # lbfgs holds nothing out (early stopping does not apply to it)
+    SGDLogisticClassifier(solver="lbfgs", early_stopping=True, max_iter=3).fit(dX, dy)
     bad = X.copy()
     bad[3_500, 2] = np.nan
     with pytest.raises(ValueError, match="NaN"):
