@@ -126,8 +126,9 @@ class SGD(_Optimizer):
             return _PlainSGDWeights(coef, lr, lam)
         idle, data_step = self._lazy_map(lr, lam)
         velocity = self.velocity[: coef.size]
-        if _MomentumSGDModes.applies(idle):
-            return _MomentumSGDModes(coef, velocity, idle, data_step)
+        modes = _MomentumSGDModes.eigenbasis(idle)
+        if modes is not None:
+            return _MomentumSGDModes(coef, velocity, *modes, data_step)
         return _MomentumSGDWeights(coef, velocity, idle, data_step, n_steps)
 
     def _lazy_map(self, lr, lam):
@@ -398,19 +399,20 @@ class _MomentumSGDModes:
     MIN_EIGENVALUE = 1e-3  # |λ_i|: a scale must not vanish in a few steps
 
     @classmethod
-    def applies(cls, idle):
-        """Whether A = ``idle`` has real eigenvalues, both of magnitude at
-        least MIN_EIGENVALUE, with an eigenbasis of condition at most
-        MAX_CONDITION (else :class:`_MomentumSGDWeights`)."""
+    def eigenbasis(cls, idle):
+        """(eigenvalues, P) of A = ``idle`` if they are real, both of
+        magnitude at least MIN_EIGENVALUE, and P's condition is at most
+        MAX_CONDITION; else None (then :class:`_MomentumSGDWeights`)."""
         eigenvalues, basis = np.linalg.eig(idle)
-        return bool(
+        if (
             np.isrealobj(eigenvalues)
             and np.abs(eigenvalues).min() >= cls.MIN_EIGENVALUE
             and np.linalg.cond(basis) <= cls.MAX_CONDITION
-        )
+        ):
+            return eigenvalues, basis
+        return None
 
-    def __init__(self, coef, velocity, idle, data_step):
-        eigenvalues, basis = np.linalg.eig(idle)
+    def __init__(self, coef, velocity, eigenvalues, basis, data_step):
         self.coef, self.velocity = coef, velocity
         self.eigenvalues = eigenvalues.tolist()
         self.basis = basis.tolist()  # P: (θ, v) = P·(u₁, u₂)
