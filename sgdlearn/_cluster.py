@@ -187,6 +187,7 @@ from ._dask_collections import (
     delayed,
     is_dask_collection,
     pandas_meta,
+    require_dask_X,
     row_blocks,
 )
 from ._losses import make_loss
@@ -210,11 +211,7 @@ from ._training import (
 def _training_X(estimator, X, reset):
     """X as a 2-D Dask array with one column chunk; n_features_in_ and
     feature_names_in_ checked (or set) as validate_data does."""
-    if not is_dask_collection(X):
-        raise TypeError(
-            "X must be a Dask array or DataFrame when y, sample_weight or the "
-            f"validation data are Dask collections; got {type(X).__name__}."
-        )
+    require_dask_X(X)
     _check_feature_names(estimator, pandas_meta(X), reset=reset)
     X = as_array(X, "X")
     if X.ndim != 2:
@@ -228,13 +225,14 @@ def _training_X(estimator, X, reset):
 
 
 def _on_cluster(X_val, X):
-    """A validation X given in memory as a Dask array in row chunks like X's
-    (it is sent to the workers once); a Dask collection as it is."""
+    """A validation X given in memory as a Dask array in row chunks of X's
+    largest (it is sent to the workers once); a Dask collection as it is.
+    (X's first chunk may be a small remainder, or empty after filtering.)"""
     import dask.array as da
 
     if is_dask_collection(X_val):
         return X_val
-    return da.from_array(X_val, chunks=(X.chunks[0][0], -1), asarray=False)
+    return da.from_array(X_val, chunks=(max(X.chunks[0]), -1), asarray=False)
 
 
 def _training_dtype(X, old_state):
@@ -283,6 +281,9 @@ def prepare_data(estimator, parts, request):
     val = None
     if X_val is not None:
         val = _validation(estimator, client, blocks, X, X_val, y_val, sw_val)
+    # the blocks were converted on the workers; the fit and the callbacks see
+    # X in the training dtype (lazily: nothing is computed here)
+    X = X if X.dtype == dtype else X.astype(dtype)
     return FitData(X, y, sample_weight, train, val, encoding, loss)
 
 
@@ -371,7 +372,10 @@ def _by_worker(owners):
 
 def _with_evaluators(client, blocks, owners, futures):
     """(results of ``futures``, actors): gathered in one round trip with the
-    creation of one ``ShardEvaluation`` actor per shard of ``blocks``."""
+    creation of one ``ShardEvaluation`` actor per shard of ``blocks``. If a
+    worker is lost while its actor is created (distributed then fails the
+    actor: "Worker holding Actor was lost"), the actors are None and the
+    fit evaluates with tasks (:class:`_Shards`)."""
     actors = [
         client.submit(
             ShardEvaluation,
@@ -382,7 +386,11 @@ def _with_evaluators(client, blocks, owners, futures):
         )
         for owner, shard in _by_worker(owners)
     ]
-    results = _gather(client, futures + actors)
+    try:
+        results = _gather(client, futures + actors)
+    except RuntimeError:
+        client.cancel(actors)
+        return _gather(client, futures), None
     return results[: len(futures)], results[len(futures) :]
 
 
@@ -411,10 +419,10 @@ class _BlockPreparation:
         return ClusterData(client, blocks, owners, stats, actors)
 
     def label_stats(self, summaries, labels, Y, class_weights):
-        """[(rows, Σs, best constant, target columns)] of the blocks from
+        """[(rows, Σs, constant summary, target columns)] of the blocks from
         their :func:`_label_summary` (all their ``labels`` sorted, encoded
-        as ``Y``): the best constant under the loss depends only on the Σs
-        of each label."""
+        as ``Y``): the loss's summary for the best constant
+        (``constant_summary``) depends only on the Σs of each label."""
         factor = np.ones(labels.size)
         if class_weights is not None:
             classes = self.encoding["classes_"]
@@ -423,8 +431,8 @@ class _BlockPreparation:
         for rows, found, _, weights in summaries:
             index = np.searchsorted(labels, found)
             weights = weights * factor[index]
-            constant = self.loss.best_constant(Y[index], weights)
-            stats.append((rows, float(weights.sum()), constant, Y.shape[1]))
+            summary = self.loss.constant_summary(Y[index], weights)
+            stats.append((rows, float(weights.sum()), summary, Y.shape[1]))
         return stats
 
 
@@ -518,8 +526,13 @@ def _checked_block(X, y, sample_weight, dtype, y_numeric):
         y_numeric=y_numeric,
     )
     if sample_weight is not None:
+        # a block may weigh nothing; only a total of 0 is an error (client)
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight,
+            X,
+            dtype=np.float64,
+            ensure_non_negative=True,
+            allow_all_zero_weights=True,
         ).astype(dtype)
     return X, y, sample_weight
 
@@ -569,8 +582,10 @@ def _prepared_block(X, y, sample_weight, preparation):
 
 
 def _block_stats(data, loss):
-    """(rows, Σs, best constant, target columns) of a prepared block."""
-    return data.n_samples, data.weight_total, data.best_constant(loss), data.n_targets
+    """(rows, Σs, the loss's constant summary, target columns) of a
+    prepared block."""
+    summary = loss.constant_summary(data.Y, data.sample_weight)
+    return data.n_samples, data.weight_total, summary, data.n_targets
 
 
 # -- talking to the workers ----------------------------------------------------
@@ -585,11 +600,15 @@ def _gather(client, futures):
     try:
         return client.gather(futures)
     except (KilledWorker, FutureCancelledError) as exc:
-        raise RuntimeError(
-            f"A Dask worker was lost during the fit and Dask could not recover "
-            f"its work ({type(exc).__name__}: {exc}). The model was not changed; "
-            "fit again once the cluster is healthy."
-        ) from exc
+        raise _lost_work_error(exc) from exc
+
+
+def _lost_work_error(exc):
+    return RuntimeError(
+        f"A Dask worker was lost during the fit and Dask could not recover "
+        f"its work ({type(exc).__name__}: {exc}). The model was not changed; "
+        "fit again once the cluster is healthy."
+    )
 
 
 def _rescaled(objective, weight_total, alpha_share):
@@ -621,7 +640,7 @@ class ClusterData:
     """
 
     def __init__(self, client, blocks, owners, stats, evaluators=None, encoder=None):
-        rows, weights, constants, n_targets = map(np.asarray, zip(*stats))
+        rows, weights, summaries, n_targets = map(np.asarray, zip(*stats))
         self.client = client
         self.owners = owners
         self._blocks = blocks
@@ -637,7 +656,7 @@ class ClusterData:
         self.n_samples = int(rows.sum())
         self.weight_total = float(weights.sum())
         self._weights = weights
-        self._constants = constants
+        self._summaries = summaries
         self.n_targets = int(n_targets[0])
 
     @property
@@ -662,8 +681,9 @@ class ClusterData:
         ]
 
     def best_constant(self, loss):
-        """The Σs-weighted mean of the blocks' best constants."""
-        return np.average(self._constants, axis=0, weights=self._weights)
+        """The best constant of all the rows, from the blocks' summaries
+        (``loss.combined_constant``)."""
+        return loss.combined_constant(self._summaries, self._weights)
 
     def _map(self, function, *args):
         """``function(block, *args)`` of every block, run on its worker."""
@@ -785,9 +805,12 @@ class _Shards:
             except Exception:  # an actor's worker was lost: go on with tasks
                 self.data.evaluators = None
         if self._scattered is None:
-            [self._scattered] = self.data.client.scatter(
-                [self.objective], broadcast=True, hash=False
-            )
+            try:
+                [self._scattered] = self.data.client.scatter(
+                    [self.objective], broadcast=True, hash=False
+                )
+            except (TimeoutError, OSError) as exc:  # no worker left to take it
+                raise _lost_work_error(exc) from exc
         return self.data._per_shard(shard_value_grad, self._scattered, theta)
 
 

@@ -25,6 +25,7 @@ from ._dask_collections import (
     is_dask_collection,
     is_dask_input,
     pandas_meta,
+    require_dask_X,
     row_blocks,
 )
 
@@ -49,7 +50,12 @@ def _on_block(method, estimator, block, args, kwargs, index=None):
     return result if index is None else result[index]
 
 
-def _predict_block(block, method, estimator, args, kwargs, index):
+def _predict_block(block, method, estimator, args, kwargs, index, meta_block):
+    """The method's result on a block; on an empty block (a filtered array
+    may have some), ``meta_block``, an empty result of the right columns
+    and dtype, as scikit-learn's checks refuse zero rows."""
+    if block.shape[0] == 0:
+        return meta_block
     return _on_block(method, estimator, block, args, kwargs, index)
 
 
@@ -83,6 +89,7 @@ def _mapped(method, estimator, X, args, kwargs, probe, index):
         chunks, drop_axis = (X.chunks[0],), 1
     else:
         chunks, drop_axis = (X.chunks[0], (probe.shape[1],)), None
+    empty = np.empty((0, *probe.shape[1:]), dtype=probe.dtype)
     return X.map_blocks(
         _predict_block,
         method=method,
@@ -90,6 +97,7 @@ def _mapped(method, estimator, X, args, kwargs, probe, index):
         args=args,
         kwargs=kwargs,
         index=index,
+        meta_block=empty,
         dtype=probe.dtype,
         chunks=chunks,
         drop_axis=drop_axis,
@@ -133,17 +141,31 @@ class DaskAwareScore:
     def _blockwise(self, estimator, X, y, sample_weight):
         import dask
 
-        X = _prediction_input(estimator, X)
-        if any(np.isnan(c) for c in X.chunks[0]):
-            X = X.compute_chunk_sizes()
-        y = aligned(y, X, "y")
-        sample_weight = aligned(sample_weight, X, "sample_weight")
+        require_dask_X(X)
+        X = _with_chunk_sizes(_prediction_input(estimator, X))
+        y = aligned(_with_chunk_sizes(y), X, "y")
+        sample_weight = aligned(_with_chunk_sizes(sample_weight), X, "sample_weight")
         w_blocks = row_blocks(sample_weight) or [None] * X.numblocks[0]
         tasks = [
             delayed(_score_block)(estimator, x, t, w, self.statistics)
-            for x, t, w in zip(row_blocks(X), row_blocks(y), w_blocks)
+            for (x, t, w), rows in zip(
+                zip(row_blocks(X), row_blocks(y), w_blocks), X.chunks[0]
+            )
+            if rows > 0  # an empty block adds nothing (and would not validate)
         ]
+        if not tasks:
+            raise ValueError("X is an empty Dask array (0 samples): nothing to score.")
         return self.combine(dask.compute(*tasks))
+
+
+def _with_chunk_sizes(values):
+    """A Dask array of unknown row chunk sizes (a boolean mask's result) with
+    them computed, as score computes the blocks anyway; anything else as
+    it is."""
+    chunks = getattr(values, "chunks", None)
+    if chunks is not None and any(np.isnan(c) for c in chunks[0]):
+        return values.compute_chunk_sizes()
+    return values
 
 
 def _score_block(estimator, X, y, sample_weight, statistics):
@@ -166,7 +188,12 @@ def accuracy_from(statistics):
 def r2_statistics(y, prediction, weights):
     """(Σw, weighted mean, Σ w (y − mean)², Σ w (y − ŷ)²) per output of a block."""
     y = y.reshape(len(y), -1).astype(np.float64)
-    prediction = np.reshape(prediction, y.shape).astype(np.float64)
+    prediction = np.reshape(prediction, (len(y), -1)).astype(np.float64)
+    if prediction.shape[1] != y.shape[1]:  # r2_score's check and message
+        raise ValueError(
+            "y_true and y_pred have different number of output "
+            f"({y.shape[1]}!={prediction.shape[1]})"
+        )
     total = weights.sum()
     mean = weights @ y / total if total > 0 else np.zeros(y.shape[1])
     squares = weights @ (y - mean) ** 2

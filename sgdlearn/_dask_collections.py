@@ -54,6 +54,16 @@ def as_array(collection, name):
     return collection
 
 
+def require_dask_X(X):
+    """The TypeError of in-memory X beside Dask y, weights or validation data
+    (whose blocks would have nothing to line up with)."""
+    if not is_dask_collection(X):
+        raise TypeError(
+            "X must be a Dask array or DataFrame when y, sample_weight or the "
+            f"validation data are Dask collections; got {type(X).__name__}."
+        )
+
+
 def pandas_meta(X):
     """A Dask DataFrame's empty pandas frame (its column names), else X."""
     return X._meta if hasattr(X, "to_dask_array") else X

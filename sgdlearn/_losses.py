@@ -252,11 +252,26 @@ class Loss:
         indicators: it is read column by column, never converted whole.
         Returns an array of shape (n_outputs,).
         """
-        if sample_weight is None:
-            total = Y.sum(axis=0)
-        else:
-            total = np.array([sample_weight @ column for column in Y.T])
         weight = len(Y) if sample_weight is None else sample_weight.sum()
+        return self._constant_of(self.constant_summary(Y, sample_weight), weight)
+
+    def constant_summary(self, Y, sample_weight):
+        """What :meth:`combined_constant` needs of a block of rows: here the
+        weighted sum of each column of Y (training on Dask input, where each
+        block is summarised on its worker, ``_cluster``)."""
+        if sample_weight is None:
+            return Y.sum(axis=0, dtype=np.float64)
+        return np.array([sample_weight @ column for column in Y.T], dtype=np.float64)
+
+    def combined_constant(self, summaries, weights):
+        """The best constant of the rows of several blocks, from their
+        :meth:`constant_summary` and Σs (``weights``): the same as
+        :meth:`best_constant` of all the rows at once, up to rounding, so
+        that a fit on Dask blocks starts where the one in memory does."""
+        return self._constant_of(np.sum(summaries, axis=0), float(np.sum(weights)))
+
+    def _constant_of(self, total, weight):
+        """The link of the mean total / weight, with the pseudo-observation."""
         if self._prior_weight:
             mean = (total + self._prior_total) / (weight + self._prior_weight)
         else:
@@ -553,6 +568,23 @@ def _weighted_quantile(y, sample_weight, q):
     return y[j]
 
 
+class _ConstantAveragedOverBlocks:
+    """For a loss whose best constant (a median, a quantile, an
+    M-estimate) has no summary that adds up over blocks of rows: the
+    blocks' best constants, averaged with their Σs as weights. Close to the
+    best constant of all the rows, not equal to it: a fit on Dask blocks
+    starts from a point that depends on the blocks (its optimum does not)."""
+
+    def constant_summary(self, Y, sample_weight):
+        weight = len(Y) if sample_weight is None else float(np.sum(sample_weight))
+        if weight == 0:  # rows that count for nothing: a constant of 0 weight
+            return 0.0 * self.best_constant(Y, None)
+        return weight * self.best_constant(Y, sample_weight)
+
+    def combined_constant(self, summaries, weights):
+        return np.sum(summaries, axis=0) / float(np.sum(weights))
+
+
 def _columns(Y):
     """The columns of Y as float64 1-D arrays (Y may be 1-D: one column)."""
     Y = np.asarray(Y)
@@ -604,7 +636,7 @@ def _two_slopes(
     return total / k
 
 
-class AbsoluteError(Loss):
+class AbsoluteError(_ConstantAveragedOverBlocks, Loss):
     """Laplace negative log-likelihood |y − z| (up to constants), averaged over outputs.
 
     Not differentiable at y = z, so L-BFGS may not minimise it; its
@@ -634,7 +666,7 @@ class AbsoluteError(Loss):
         return mean
 
 
-class Quantile(Loss):
+class Quantile(_ConstantAveragedOverBlocks, Loss):
     """Asymmetric Laplace negative log-likelihood: the pinball loss of quantile q.
 
     ρ_q(y − z) = q·(y − z) for y ≥ z, (q − 1)·(y − z) otherwise, averaged
@@ -734,7 +766,7 @@ class Quantile(Loss):
         return mean
 
 
-class Huber(Loss):
+class Huber(_ConstantAveragedOverBlocks, Loss):
     """Huber's loss ½r² for |r| ≤ δ, δ(|r| − ½δ) beyond (r = z − y), per output.
 
     A Gaussian core with Laplace tails, continuously differentiable
@@ -1052,15 +1084,35 @@ class GaussianNLL(Loss):
         square (at 1 for an all-zero column), so that e^{−s} stays finite in
         float32.
         """
-        means, log_vars = [], []
+        means, variances = [], []
         for column in _columns(Y):
             mean = np.average(column, weights=sample_weight)
-            var = np.average((column - mean) ** 2, weights=sample_weight)
-            square = var + mean**2
-            var = max(var, 1e-12 * square) if square > 0 else 1.0
             means.append(mean)
-            log_vars.append(np.log(var))
-        return np.array(means + log_vars)
+            variances.append(np.average((column - mean) ** 2, weights=sample_weight))
+        return self._constant_of_moments(np.array(means), np.array(variances))
+
+    def constant_summary(self, Y, sample_weight):
+        """The weighted sums of each column and of its square."""
+        columns = _columns(Y)
+        if sample_weight is None:
+            sample_weight = np.ones(len(columns[0]))
+        return np.array(
+            [sample_weight @ c for c in columns]
+            + [sample_weight @ (c * c) for c in columns]
+        )
+
+    def combined_constant(self, summaries, weights):
+        totals = np.sum(summaries, axis=0) / float(np.sum(weights))
+        k = totals.size // 2
+        means = totals[:k]
+        return self._constant_of_moments(means, np.maximum(totals[k:] - means**2, 0.0))
+
+    @staticmethod
+    def _constant_of_moments(means, variances):
+        """(means, log variances), each variance floored (see best_constant)."""
+        squares = variances + means**2
+        floored = np.where(squares > 0, np.maximum(variances, 1e-12 * squares), 1.0)
+        return np.concatenate([means, np.log(floored)])
 
     def inverse_link(self, raw):
         """The means and the variances e^{s}: (n, 2k)."""

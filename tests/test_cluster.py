@@ -121,6 +121,150 @@ def test_lbfgs_reaches_the_single_machine_optimum(
     assert remote.loss_ == pytest.approx(local.loss_, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    "Estimator, kind, params",
+    [
+        (SGDLogisticClassifier, "binary", {"class_weight": "balanced"}),
+        (SoftmaxClassifier, "multiclass", {}),
+        (SGDLinearRegressor, "counts", {"loss": "poisson"}),
+        (SGDLinearRegressor, "regression", {"loss": "gaussian_nll"}),
+    ],
+)
+def test_lbfgs_takes_the_iterations_of_one_machine_whatever_the_blocks(
+    client, Estimator, kind, params
+):
+    """The intercept starts at the best constant of all the rows, from the
+    blocks' summaries (not an average of the blocks' constants, which
+    depends on the blocks under a non-linear link), so every iterate, the
+    stopping iteration and the loss curve are those in memory, to rounding,
+    with uneven blocks of weighted rows and the default tol."""
+    X, y = problem("regression" if kind == "counts" else kind)
+    if kind == "counts":
+        y = np.random.default_rng(2).poisson(np.exp(0.3 * X[:, 0] + 0.5))
+    weight = np.random.default_rng(3).uniform(0.2, 2.0, len(y))
+    chunks = (700, 1300, 300, 1700)
+    local = Estimator(solver="lbfgs", **params).fit(X, y, sample_weight=weight)
+    remote = Estimator(solver="lbfgs", **params).fit(
+        da.from_array(X, chunks=(chunks, -1)),
+        da.from_array(y, chunks=(chunks,)),
+        sample_weight=da.from_array(weight, chunks=(chunks,)),
+    )
+    assert remote.n_iter_ == local.n_iter_
+    np.testing.assert_allclose(remote.loss_curve_, local.loss_curve_, rtol=1e-9)
+    assert_same_optimum(local, remote, rtol=1e-8)
+
+
+def test_integer_and_boolean_X(client):
+    """Integer and boolean Dask X train in float64, as in memory."""
+    X, y = problem("binary")
+    Xi = np.round(10 * X).astype(np.int64)
+    for data in (Xi, Xi > 0):
+        local = SGDLogisticClassifier(**LBFGS).fit(data, y)
+        remote = SGDLogisticClassifier(**LBFGS).fit(*dask(data, y))
+        assert remote.coef_.dtype == np.float64
+        assert_same_optimum(local, remote)
+    adam = SGDLogisticClassifier(solver="adam", max_iter=2, tol=0).fit(*dask(Xi, y))
+    assert adam.coef_.dtype == np.float64
+
+
+def test_a_block_whose_rows_all_weigh_nothing(client):
+    """Only a total weight of 0 is an error: a block of zero weights (a
+    period left out, say) is fitted as in memory, in training and
+    validation data."""
+    X, y = problem("multiclass")
+    weight = np.ones(len(y))
+    weight[:BLOCK] = 0.0
+    local = SoftmaxClassifier(**LBFGS).fit(X, y, sample_weight=weight)
+    dX, dy, dw = dask(X, y, weight)
+    remote = SoftmaxClassifier(**LBFGS).fit(dX, dy, sample_weight=dw)
+    assert_same_optimum(local, remote)
+    est = SoftmaxClassifier(solver="adam", max_iter=2, tol=0, early_stopping=True)
+    est.fit(dX, dy, X_val=dX, y_val=dy, sample_weight_val=dw)
+    assert len(est.validation_scores_) == 2
+
+
+def test_predictions_and_scores_on_filtered_blocks(client):
+    """A boolean mask leaves blocks of unknown size, some of them empty:
+    predictions are empty there, score computes the sizes and skips them;
+    both equal the results in memory."""
+    X, y = problem("multiclass")
+    keep = np.ones(len(y), dtype=bool)
+    keep[BLOCK : 2 * BLOCK] = False  # the second block goes away
+    keep[::7] = False
+    dX, dy = dask(X, y)
+    mask = da.from_array(keep, chunks=BLOCK)
+    classifier = SoftmaxClassifier(**LBFGS).fit(X, y)
+    regressor = SGDLinearRegressor(**LBFGS).fit(X, X[:, 0])
+    assert classifier.score(dX[mask], dy[mask]) == pytest.approx(
+        classifier.score(X[keep], y[keep]), rel=1e-12
+    )
+    Xm, ym = dX[mask], dy[mask]
+    Xm.compute_chunk_sizes()
+    ym.compute_chunk_sizes()
+    assert 0 in Xm.chunks[0]
+    for method in ("predict", "predict_proba", "decision_function"):
+        np.testing.assert_allclose(
+            getattr(classifier, method)(Xm).compute(),
+            getattr(classifier, method)(X[keep]),
+            rtol=1e-12,
+        )
+    assert regressor.predict(Xm).compute() == pytest.approx(regressor.predict(X[keep]))
+    assert regressor.score(Xm, Xm[:, 0]) == pytest.approx(
+        regressor.score(X[keep], X[keep, 0]), rel=1e-12
+    )
+
+
+def test_score_errors_name_the_problem(client):
+    X, y = problem("regression")
+    est = SGDLinearRegressor(**LBFGS).fit(X, y)
+    with pytest.raises(TypeError, match="X must be a Dask array"):
+        est.score(X, dask(y)[0])
+    quantiles = SGDLinearRegressor(loss="quantile", quantile=[0.1, 0.9], max_iter=2)
+    quantiles.fit(X, y)
+    with pytest.raises(ValueError, match="different number of output"):
+        quantiles.score(X, y)  # scikit-learn's r2_score
+    with pytest.raises(ValueError, match=r"different number of output \(1!=2\)"):
+        quantiles.score(*dask(X, y))
+
+
+def test_the_fit_goes_on_with_tasks_when_no_actor_can_be_created(client, monkeypatch):
+    """When an actor fails as it is created (distributed fails every actor
+    of a worker lost at that moment: "Worker holding Actor was lost"),
+    lbfgs evaluates with tasks instead and reaches the same model."""
+    from distributed import get_task_stream
+
+    from sgdlearn import _cluster
+
+    class ActorOnALostWorker:
+        def __init__(self, *blocks):
+            raise RuntimeError("Worker holding Actor was lost")
+
+    X, y = problem("binary")
+    params = dict(solver="lbfgs", max_iter=6, tol=0)
+    reference = SGDLogisticClassifier(**params).fit(*dask(X, y))
+    monkeypatch.setattr(_cluster, "ShardEvaluation", ActorOnALostWorker)
+    with get_task_stream(client) as stream:
+        est = SGDLogisticClassifier(**params).fit(*dask(X, y))
+    assert "shard_value_grad" in task_names(stream)
+    assert_same_optimum(reference, est, rtol=1e-12)
+
+
+def test_no_worker_left_to_evaluate_on_is_the_runtime_error():
+    """With the actors gone and no worker to send the objective to, the
+    fit stops with the RuntimeError saying the model was not changed."""
+    from types import SimpleNamespace
+
+    from sgdlearn._cluster import _Shards
+
+    class NoWorkers:
+        def scatter(self, *args, **kwargs):
+            raise TimeoutError("No valid workers found")
+
+    data = SimpleNamespace(evaluators=None, encoder=None, client=NoWorkers())
+    with pytest.raises(RuntimeError, match="The model was not changed"):
+        _Shards(data, objective=None)(np.zeros(3))
+
+
 def task_names(stream):
     """The function names of the tasks a ``get_task_stream`` recorded."""
     return {

@@ -486,6 +486,62 @@ def test_best_constant_minimises_the_mean_loss(case, weighted):
             assert f(c) <= found.fun + 1e-12
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("case", list(CASES))
+def test_best_constant_over_blocks(case, weighted):
+    """The best constant of rows in blocks (training on Dask input), from
+    each block's ``constant_summary`` and Σs: that of all the rows at once
+    for the losses whose constant is the link of a mean (and the Gaussian's
+    mean and variance), whatever the blocks, one of them weighing nothing;
+    the blocks' constants averaged by their Σs for the median, quantile and
+    Huber losses, which have no summary that adds up."""
+    loss, _, Y, sw = make_case(case, 41, 2, seed=9)
+    w = sw.copy() if weighted else np.ones(len(Y))
+    w[30:35] = 0.0  # a block that weighs nothing
+    cuts = [(0, 7), (7, 30), (30, 35), (35, 41)]
+    summaries = [loss.constant_summary(Y[a:b], w[a:b]) for a, b in cuts]
+    weights = [w[a:b].sum() for a, b in cuts]
+    combined = loss.combined_constant(summaries, weights)
+    if CASES[case][0] in ("absolute_error", "quantile", "huber"):
+        expected = (
+            sum(
+                w[a:b].sum() * loss.best_constant(Y[a:b], w[a:b])
+                for a, b in cuts
+                if w[a:b].sum() > 0
+            )
+            / w.sum()
+        )
+        assert_allclose(combined, expected, rtol=1e-12)
+    else:
+        assert_allclose(combined, loss.best_constant(Y, w), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name", ["squared_error", "poisson", "bernoulli_log_loss", "categorical_log_loss"]
+)
+def test_best_constant_over_blocks_of_the_classic_losses(name):
+    """The same for the first likelihoods, class indicators (uint8) and the
+    counts' and classes' half pseudo-observation included."""
+    rng = np.random.default_rng(3)
+    if name in ("bernoulli_log_loss", "categorical_log_loss"):
+        Y = np.eye(3, dtype=np.uint8)[rng.integers(0, 3, 50)]
+        Y = Y[:, :1] if name == "bernoulli_log_loss" else Y
+    else:
+        Y = rng.poisson(2.0, size=(50, 2)).astype(np.float64)
+    loss = LOSSES[name]()
+    w = rng.uniform(0.5, 2.0, 50)
+    cuts = [(0, 3), (3, 20), (20, 50)]
+    summaries = [loss.constant_summary(Y[a:b], w[a:b]) for a, b in cuts]
+    combined = loss.combined_constant(summaries, [w[a:b].sum() for a, b in cuts])
+    assert_allclose(combined, loss.best_constant(Y, w), rtol=1e-12, atol=1e-12)
+    averaged = np.average(
+        [loss.best_constant(Y[a:b], w[a:b]) for a, b in cuts],
+        axis=0,
+        weights=[w[a:b].sum() for a, b in cuts],
+    )
+    assert name == "squared_error" or np.abs(averaged - combined).max() > 1e-3
+
+
 def test_best_constant_medians_and_quantiles():
     """The unweighted median of an even count is np.median's midpoint;
     integer weights act as repeated rows; a quantile list gives one
