@@ -830,7 +830,9 @@ def _actor_result(client, actor, call):
         try:
             return call.result(timeout=ACTOR_POLL_SECONDS)
         except TimeoutError:
-            if actor._address not in client.scheduler_info()["workers"]:
+            # (a client between connections knows no workers: then the
+            # call is given up too, and the fit goes on with tasks)
+            if actor._address not in client.scheduler_info().get("workers", {}):
                 raise ActorLost(f"the worker {actor._address} was lost") from None
 
 
