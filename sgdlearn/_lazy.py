@@ -28,11 +28,11 @@ SGD needs no such bookkeeping: it keeps θ = scale·V, and its idle steps
 only multiply the scale; nor does SGD with momentum in A's eigenbasis,
 whose two modes are kept that way. The
 result is the dense steps' result up to rounding, at a cost per batch that
-grows with the batch's non-zeros instead of with n_features. The work runs
-over the batch's stored entries, repeated features included: gathers and
-scatters of the same row write the same value, and the gradient is summed
-into θ by scipy's compiled transposed product
-(``_csr.CSRBatch.add_transposed``), so no sort or ``np.unique`` is needed.
+grows with the batch's non-zeros instead of with n_features. The catch-up
+and the step run over the batch's features, each once (found without a
+sort, :meth:`LazySparseSteps._distinct`), and the gradient is summed into
+θ by scipy's compiled transposed product
+(``_csr.CSRBatch.add_transposed``).
 
 Used for first-order epochs of a linear model (no hidden layer) on sparse X
 whose optimizer has a closed form, with no L1 part, no dropout, no
@@ -107,6 +107,8 @@ class LazySparseSteps:
         self.grad_coef.fill(0.0)  # kept zero between batches
         self.grad_intercept = grads.intercepts[0]
         self.up_to_date = np.zeros(n_features, dtype=np.intp)
+        self._slot = np.empty(n_features, dtype=np.intp)  # for ``_distinct``
+        self._positions = np.arange(0)
         self.scaled_delta = np.empty_like(ws.deltas[1])
         self.t = 0
 
@@ -122,8 +124,7 @@ class LazySparseSteps:
         weights = self.weights
         where = current = None
         if weights.tracks_idle_steps:
-            # fancy indexing with int32 converts the index at every use: once
-            features = X.features().astype(np.intp)
+            features = self._distinct(X.features())
             if self.n_outputs == 1:
                 where = features
             else:
@@ -152,6 +153,21 @@ class LazySparseSteps:
             part=slice(self.n_coef, None),
         )
         return loss
+
+    def _distinct(self, features):
+        """The batch's features, each once (at its last entry), as intp:
+        one scatter of the entries' positions into a slot per feature and
+        one gather tell each entry whether it is its feature's last, with
+        no sort. The catch-up and the step then gather and scatter each
+        weight once, where a batch repeats common features many times."""
+        n = features.size
+        if self._positions.size < n:
+            self._positions = np.arange(2 * n)
+        positions = self._positions[:n]
+        # fancy indexing with int32 converts the index at every use: once
+        features = features.astype(np.intp)
+        self._slot[features] = positions
+        return features[self._slot[features] == positions]
 
     def _add_gradient(self, target, factor):
         """``target += factor · X_Bᵀ δ`` for the batch being stepped: the

@@ -371,6 +371,23 @@ def test_lazy_momentum_modes_fold_their_scales_back_in(monkeypatch):
     assert_same_model(sparse_fit, dense_fit, 1e-9)
 
 
+def test_lazy_steps_take_each_feature_of_a_batch_once():
+    """The catch-up and the step gather each of a batch's features once,
+    however often its rows repeat it (found without sorting), batch after
+    batch with the same buffers."""
+    from sgdlearn._lazy import LazySparseSteps
+
+    steps = LazySparseSteps.__new__(LazySparseSteps)  # the buffers alone
+    steps._slot = np.empty(50, dtype=np.intp)
+    steps._positions = np.arange(0)
+    rng = np.random.default_rng(0)
+    for size in (5, 300, 40):
+        entries = rng.integers(0, 50, size).astype(np.int32)
+        distinct = steps._distinct(entries)
+        assert distinct.dtype == np.intp
+        assert sorted(distinct.tolist()) == np.unique(entries).tolist()
+
+
 def test_lazy_steps_bring_every_weight_up_to_date_when_interrupted(monkeypatch):
     """A KeyboardInterrupt in the middle of a lazy epoch still catches up the
     weights that no batch touched since (the loop's ``finally``)."""
