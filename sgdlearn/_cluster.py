@@ -600,15 +600,11 @@ def _gather(client, futures):
     try:
         return client.gather(futures)
     except (KilledWorker, FutureCancelledError) as exc:
-        raise _lost_work_error(exc) from exc
-
-
-def _lost_work_error(exc):
-    return RuntimeError(
-        f"A Dask worker was lost during the fit and Dask could not recover "
-        f"its work ({type(exc).__name__}: {exc}). The model was not changed; "
-        "fit again once the cluster is healthy."
-    )
+        raise RuntimeError(
+            f"A Dask worker was lost during the fit and Dask could not recover "
+            f"its work ({type(exc).__name__}: {exc}). The model was not changed; "
+            "fit again once the cluster is healthy."
+        ) from exc
 
 
 def _rescaled(objective, weight_total, alpha_share):
@@ -786,7 +782,6 @@ class _Shards:
     def __init__(self, data, objective):
         self.data = data
         self.objective = objective
-        self._scattered = None
         self._setup = None
         if data.evaluators is not None:
             self._setup = (objective, data.encoder)
@@ -804,14 +799,10 @@ class _Shards:
                 return results
             except Exception:  # an actor's worker was lost: go on with tasks
                 self.data.evaluators = None
-        if self._scattered is None:
-            try:
-                [self._scattered] = self.data.client.scatter(
-                    [self.objective], broadcast=True, hash=False
-                )
-            except (TimeoutError, OSError) as exc:  # no worker left to take it
-                raise _lost_work_error(exc) from exc
-        return self.data._per_shard(shard_value_grad, self._scattered, theta)
+        # the objective (small: no data) goes with each task; a broadcast
+        # of it could reach for the lost worker before the scheduler drops
+        # it and fail the fit (CommClosedError)
+        return self.data._per_shard(shard_value_grad, self.objective, theta)
 
 
 # Seconds between checks that an actor's worker is still there while its

@@ -249,22 +249,6 @@ def test_the_fit_goes_on_with_tasks_when_no_actor_can_be_created(client, monkeyp
     assert_same_optimum(reference, est, rtol=1e-12)
 
 
-def test_no_worker_left_to_evaluate_on_is_the_runtime_error():
-    """With the actors gone and no worker to send the objective to, the
-    fit stops with the RuntimeError saying the model was not changed."""
-    from types import SimpleNamespace
-
-    from sgdlearn._cluster import _Shards
-
-    class NoWorkers:
-        def scatter(self, *args, **kwargs):
-            raise TimeoutError("No valid workers found")
-
-    data = SimpleNamespace(evaluators=None, encoder=None, client=NoWorkers())
-    with pytest.raises(RuntimeError, match="The model was not changed"):
-        _Shards(data, objective=None)(np.zeros(3))
-
-
 def task_names(stream):
     """The function names of the tasks a ``get_task_stream`` recorded."""
     return {
