@@ -238,22 +238,25 @@ class ClassTargets:
 
     @staticmethod
     def stratify(Y, encoding):
-        """Labels to stratify the early-stopping hold-out by, and how an
-        error should name them.
+        """Labels to stratify the early-stopping hold-out by, how an error
+        should name them, and whether the stratification is required.
 
-        Several classes: the original labels. Two classes: the binarised
-        target (``y == classes_[1]``), as scikit-learn's MLP stratifies, so
-        that an error names them 'True' and 'False' as scikit-learn's does;
-        the note says which labels those are. Multilabel: not stratified.
+        Two classes: the binarised target (``y == classes_[1]``), as
+        scikit-learn's MLP stratifies, so that an error names them 'True'
+        and 'False' as scikit-learn's does (the note says which labels
+        those are); required, as there. Several classes: the original
+        labels, where they can be stratified; scikit-learn's MLP does not
+        stratify them, so a class too small to split leaves the hold-out
+        random instead of failing. Multilabel: not stratified.
         """
         if encoding["_multilabel_"]:
-            return None, ""
+            return None, "", False
         classes = encoding["classes_"]
         if Y.shape[1] == 1:
             positive, negative = classes[-1:].tolist() + classes[:1].tolist()
             note = f" ('True' is the class {positive!r}, 'False' {negative!r})"
-            return Y[:, 0].astype(bool).astype(str), note
-        return classes[Y.argmax(axis=1)], ""
+            return Y[:, 0].astype(bool).astype(str), note, True
+        return classes[Y.argmax(axis=1)], "", False
 
 
 def _class_index(y, classes, name="y"):

@@ -321,16 +321,24 @@ def split_validation(
 
 def hold_out(estimator, data, stratification):
     """(training, validation) Datasets: ``validation_fraction`` of the rows
-    held out for early stopping, stratified by the labels given."""
+    held out for early stopping, stratified by the labels given (when they
+    cannot be and the stratification is not ``required``, at random)."""
     fraction, n = estimator.validation_fraction, data.n_samples
-    stratify, strata = stratification
-    try:
-        rows_train, rows_val = train_test_split(
-            np.arange(n),
-            test_size=fraction,
-            random_state=new_rng(estimator).integers(np.iinfo(np.int32).max),
-            stratify=stratify,
+    stratify, strata, required = stratification
+    seed = new_rng(estimator).integers(np.iinfo(np.int32).max)
+
+    def split(stratify):
+        return train_test_split(
+            np.arange(n), test_size=fraction, random_state=seed, stratify=stratify
         )
+
+    try:
+        try:
+            rows_train, rows_val = split(stratify)
+        except ValueError:
+            if required or stratify is None:
+                raise
+            rows_train, rows_val = split(None)
     except ValueError as exc:
         raise ValueError(
             f"Cannot hold out validation_fraction={fraction} of {n} samples for "

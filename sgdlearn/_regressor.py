@@ -74,7 +74,7 @@ class RegressionTargets:
     @staticmethod
     def stratify(Y, encoding):
         """Regression targets are not stratified."""
-        return None, ""
+        return None, "", False
 
     @staticmethod
     def score(loss, raw, Y, sample_weight, encoding):
