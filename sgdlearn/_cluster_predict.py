@@ -148,8 +148,8 @@ class DaskAwareScore:
         w_blocks = row_blocks(sample_weight) or [None] * X.numblocks[0]
         tasks = [
             delayed(_score_block)(estimator, x, t, w, self.statistics)
-            for (x, t, w), rows in zip(
-                zip(row_blocks(X), row_blocks(y), w_blocks), X.chunks[0]
+            for x, t, w, rows in zip(
+                row_blocks(X), row_blocks(y), w_blocks, X.chunks[0]
             )
             if rows > 0  # an empty block adds nothing (and would not validate)
         ]

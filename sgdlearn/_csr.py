@@ -84,9 +84,11 @@ class CSRBatch:
         )
 
     def product_into(self, coef, out):
-        """``out[...] = X_B @ coef``: coef is (n_features, k), out (n_rows, k),
-        both C-contiguous in the dtype of ``data``."""
+        """``out[...] = X_B @ coef``: coef is (n_features, k) or flat (as the
+        target of :meth:`add_transposed`), out (n_rows, k), both C-contiguous
+        in the dtype of ``data``."""
         m, k = out.shape
+        coef = coef.reshape(self.n_features, k)
         if csr_row_index is None:
             out[...] = self.matrix(sp.csr_matrix) @ coef
         elif k == 1:

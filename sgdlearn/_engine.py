@@ -328,23 +328,20 @@ def hold_out(estimator, data, stratification):
     seed = new_rng(estimator).integers(np.iinfo(np.int32).max)
 
     def split(stratify):
-        return train_test_split(
-            np.arange(n), test_size=fraction, random_state=seed, stratify=stratify
-        )
-
-    try:
         try:
-            rows_train, rows_val = split(stratify)
-        except ValueError:
-            if required or stratify is None:
-                raise
-            rows_train, rows_val = split(None)
-    except ValueError as exc:
-        raise ValueError(
-            f"Cannot hold out validation_fraction={fraction} of {n} samples for "
-            f"early stopping: {exc}{strata}. Increase validation_fraction, give "
-            "more data, or pass X_val and y_val."
-        ) from exc
+            return train_test_split(
+                np.arange(n), test_size=fraction, random_state=seed, stratify=stratify
+            )
+        except ValueError as exc:
+            if stratify is not None and not required:
+                return split(None)
+            raise ValueError(
+                f"Cannot hold out validation_fraction={fraction} of {n} samples "
+                f"for early stopping: {exc}{strata}. Increase validation_fraction, "
+                "give more data, or pass X_val and y_val."
+            ) from exc
+
+    rows_train, rows_val = split(stratify)
     if rows_val.size < 2:
         raise ValueError(
             "The validation set is too small for early stopping "

@@ -592,16 +592,6 @@ def _columns(Y):
     return [np.asarray(column, dtype=np.float64) for column in Y.T]
 
 
-def _weighted_mean(Y, sample_weight):
-    """Weighted mean of each column of Y, float64, shape (n_columns,)."""
-    return np.array([np.average(c, weights=sample_weight) for c in _columns(Y)])
-
-
-def _log_mean(Y, sample_weight):
-    """The log-link start: log of the weighted mean, floored at 1e-12."""
-    return np.log(np.maximum(_weighted_mean(Y, sample_weight), 1e-12))
-
-
 def _scale_rows(grad, sample_weight, scale):
     """grad *= scale·s_i, row by row (scale = c/k over the outputs' count)."""
     if sample_weight is not None:
@@ -894,10 +884,6 @@ class _LogLinkDeviance(Loss):
             hessian -= (1.0 - p) * np.exp((1.0 - p) * raw) * y
         hessian /= raw.shape[1]
         return hessian
-
-    def best_constant(self, Y, sample_weight):
-        """log of the weighted mean of each column (floored at 1e-12)."""
-        return _log_mean(Y, sample_weight)
 
     def inverse_link(self, raw):
         return np.exp(raw)

@@ -41,8 +41,8 @@ objects it returns have this interface:
 - ``catch_up(where, idle_steps)``: apply ``idle_steps`` idle steps to the
   weights at the flat positions ``where``; return their current values;
 - ``step(where, current, add_gradient, grad_buffer)``: one data step of
-  the weights at the flat positions ``where`` (None when idle steps are
-  not tracked; positions may repeat), where ``add_gradient(target,
+  the weights at the flat positions ``where`` (each once; None when idle
+  steps are not tracked), where ``add_gradient(target,
   factor)`` adds ``factor`` times the batch's data gradient of the weights
   (zero off ``where``) into a flat array of their shape, and
   ``grad_buffer`` is such an array, zero, to be left zero;
@@ -305,7 +305,7 @@ class _PlainSGDWeights:
         self.scale = 1.0
 
     def outputs_into(self, batch, out):
-        batch.product_into(self.coef.reshape(-1, out.shape[1]), out)
+        batch.product_into(self.coef, out)
         out *= self.scale
         return out
 
@@ -327,7 +327,7 @@ class _CaughtUpWeights:
     tracks_idle_steps = True
 
     def outputs_into(self, batch, out):
-        return batch.product_into(self.coef.reshape(-1, out.shape[1]), out)
+        return batch.product_into(self.coef, out)
 
 
 class _MomentumSGDWeights(_CaughtUpWeights):
@@ -432,12 +432,11 @@ class _MomentumSGDModes:
         self.velocity += c * first
 
     def outputs_into(self, batch, out):
-        n_outputs = out.shape[1]
         if self._second is None or self._second.shape[0] < out.shape[0]:
             self._second = np.empty_like(out)
         second = self._second[: out.shape[0]]
-        batch.product_into(self.coef.reshape(-1, n_outputs), out)
-        batch.product_into(self.velocity.reshape(-1, n_outputs), second)
+        batch.product_into(self.coef, out)
+        batch.product_into(self.velocity, second)
         (p11, p12), _ = self.basis
         out *= p11 * self.scales[0]
         out += (p12 * self.scales[1]) * second

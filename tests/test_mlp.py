@@ -634,9 +634,14 @@ def test_an_mlp_trained_by_lbfgs_trains_on_all_rows_under_early_stopping():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est = MLPClassifier(early_stopping=True, **params).fit(X, y)
         plain = MLPClassifier(**params).fit(X, y)
+        # the same in scikit-learn, on the same data
+        theirs = SK.MLPClassifier(early_stopping=True, **params).fit(X, y)
+        theirs_plain = SK.MLPClassifier(**params).fit(X, y)
     for a, b in zip(est.coefs_, plain.coefs_):
         np.testing.assert_array_equal(a, b)
     assert est.validation_scores_ is None
+    for a, b in zip(theirs.coefs_, theirs_plain.coefs_):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("name", ["MLPRegressor", "MLPClassifier"])
